@@ -7,8 +7,8 @@ matrices of size ~10-100; :func:`small_blas` caps BLAS to one thread inside a ``
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from threadpoolctl import threadpool_limits
 

@@ -1,0 +1,56 @@
+"""The main job: run every area's small demo and write figures, JSON and ``results/README.md``.
+
+Each area exposes ``demo_sections(out) -> list[Section]`` in its ``experiments`` module; this runner
+times them, keeps going when one fails (and says so in the report), and writes the report.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from .report import Section, write_report
+
+__all__ = ["AREAS", "run_demo"]
+
+#: area name -> module providing ``demo_sections(out)``; order is the report's order.
+AREAS: dict[str, str] = {
+    "gaussian": "quantum_diffusion.gaussian.experiments",
+    "petz": "quantum_diffusion.petz.experiments",
+    "classical_limit": "quantum_diffusion.classical_limit.experiments",
+    "toric": "quantum_diffusion.toric.experiments",
+    "mnist": "classical.experiments",
+}
+
+
+def run_demo(out: str | Path = "results", areas: Sequence[str] | None = None) -> tuple[list[Section], list[str]]:
+    """Run the demo sections of ``areas`` (default: all) into ``out``; return (sections, failed areas)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    names = list(AREAS) if areas is None else list(areas)
+    unknown = [a for a in names if a not in AREAS]
+    if unknown:
+        raise ValueError(f"unknown demo area(s) {unknown}; choose from {list(AREAS)}")
+    sections: list[Section] = []
+    failed: list[str] = []
+    for name in names:
+        t0 = time.perf_counter()
+        print(f"[demo] {name} ...", flush=True)
+        try:
+            module = importlib.import_module(AREAS[name])
+            new = list(module.demo_sections(out))
+        except Exception:  # keep the other areas' results; report the failure loudly
+            failed.append(name)
+            tb = traceback.format_exc()
+            print(tb, flush=True)
+            new = [Section(title=f"{name}: FAILED", summary=f"```\n{tb}\n```", figures=[], json="")]
+        elapsed = time.perf_counter() - t0
+        for s in new:
+            s.seconds = elapsed / max(1, len(new))
+        print(f"[demo] {name} done in {elapsed:.1f} s", flush=True)
+        sections.extend(new)
+        write_report(out, sections)  # rewrite after each area: a crash later loses nothing
+    return sections, failed
