@@ -217,7 +217,9 @@ def diagonal_block(superop: Any) -> np.ndarray:
     r"""The diagonal-to-diagonal block :math:`\mathcal S_{(kk),(ll)}` of a row-major superoperator.
 
     For a superoperator that maps diagonal matrices to diagonal matrices this is the classical
-    generator acting on the vector of diagonal entries.
+    generator acting on the vector of diagonal entries.  The diagonal indices ``k * (d + 1)`` are the same
+    for row-major and column-stacking vectorisation, so a qutip superoperator (``Qobj``) may be passed
+    directly (see quantum_diffusion.conventions); the same holds for :func:`coherence_leakage`.
 
     Parameters
     ----------
@@ -239,7 +241,12 @@ def diagonal_block(superop: Any) -> np.ndarray:
 
 
 def coherence_leakage(superop: Any) -> float:
-    r"""Largest matrix element from diagonal inputs into off-diagonal outputs, :math:`\max|\mathcal S_{(kl),(mm)}|`, ``k != l``.
+    r"""Largest matrix element from diagonal inputs to off-diagonal outputs.
+
+    .. math::
+
+        \max_{k\ne l,\,m}\big|\mathcal S_{(kl),(mm)}\big| .
+
 
     Zero exactly when the superoperator maps every diagonal state to a diagonal matrix.
 
