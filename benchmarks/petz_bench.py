@@ -82,6 +82,13 @@ def bench_backward_vs_forward(n: int = 6, T: float = 0.5, beta: float = 1.0, rto
         print(f"    backward {kind:8s} / forward = {ratio:7.2f}  = {ev_ratio:.2f} (RHS evaluations) x "
               f"{ratio / ev_ratio:.2f} (cost per evaluation, incl. reference solve); "
               f"reference reused: {t_r / t_fwd:.2f}")
+
+    def heisenberg():
+        recover(lind, rho_T, sigma, T, "petz", rtol=rtol, atol=atol, picture="heisenberg")
+
+    t_h = _timeit(heisenberg, 2)
+    out["petz_heisenberg_ratio"] = t_h / t_fwd
+    print(f"    backward petz, Heisenberg picture (rho = sigma^1/2 Y sigma^1/2) / forward = {t_h / t_fwd:7.2f}")
     return out
 
 

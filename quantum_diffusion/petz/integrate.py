@@ -95,6 +95,7 @@ def recover(
     atol: float = 1e-10,
     return_solution: bool = False,
     reference: Callable[[float], np.ndarray] | None = None,
+    picture: str = "schrodinger",
 ) -> np.ndarray | tuple[np.ndarray, Any]:
     r"""Integrate the backward equation :math:`d\rho/dt = -\mathcal B_{\sigma(t)}(\rho)` from ``T`` to 0.
 
@@ -119,6 +120,13 @@ def recover(
     reference : callable ``t -> sigma(t)``, optional
         A precomputed running reference (e.g. from :func:`reference_path`, reused over many samples); on the
         neighbourhood ``AB`` for the local version. Default: solved here from ``sigma_0``.
+    picture : ``"schrodinger"`` (default) or ``"heisenberg"``
+        ``"heisenberg"`` (plain Petz kind, global only) integrates the same backward equation after the change
+        of variables :math:`\rho(t) = \sigma(t)^{1/2} Y(t) \sigma(t)^{1/2}`, under which it becomes the
+        Heisenberg equation :math:`dY/dt = -\mathcal L^\dagger(Y)` with
+        :math:`Y(T) = \sigma(T)^{-1/2}\rho_T\sigma(T)^{-1/2}`: no running reference and no generator builds,
+        so it costs about one forward solve.  (Only the plain Petz flow has this form; it is the differential
+        version of compositionality, P.15.)
 
     Returns
     -------
@@ -132,6 +140,14 @@ def recover(
     RuntimeError
         If an ODE solve fails (status reported).
     """
+    if picture not in ("schrodinger", "heisenberg"):
+        raise ValueError(f"picture must be 'schrodinger' or 'heisenberg', got {picture!r}")
+    if picture == "heisenberg":
+        if kind != "petz" or local_radius is not None or reference is not None:
+            raise ValueError("picture='heisenberg' exists for the global plain Petz flow only (kind='petz', "
+                             "no local_radius, no precomputed reference)")
+        with small_blas():
+            return _recover_heisenberg(forward, rho_T, sigma_0, T, method, rtol, atol, return_solution)
     with small_blas():  # many small dense ops: the reference solve and every right-hand side
         return _recover(forward, rho_T, sigma_0, T, kind, theta, local_radius, dims, region, method, rtol, atol,
                         return_solution, reference)
@@ -174,5 +190,36 @@ def _recover(forward: Lindbladian, rho_T: Any, sigma_0: Any, T: float, kind: str
 
     sol = _solve(rhs, as_array(rho, "rho_T", dtype=complex).reshape(-1), (0.0, T), method, rtol, atol)
     out = sol.y[:, -1].reshape(d, d)
+    out = 0.5 * (out + out.conj().T)
+    return (out, sol) if return_solution else out
+
+
+def _psd_power(s: np.ndarray, a: float) -> np.ndarray:
+    """``s**a`` for a full-rank Hermitian positive ``s`` via its eigendecomposition."""
+    w, v = np.linalg.eigh(s)
+    if w[0] <= 0:
+        raise ValueError(f"the reference became rank-deficient (smallest eigenvalue {w[0]:.3e}); "
+                         "the Petz flow needs a full-rank reference")
+    return (v * w**a) @ v.conj().T
+
+
+def _recover_heisenberg(forward: Lindbladian, rho_T: Any, sigma_0: Any, T: float, method: str, rtol: float,
+                        atol: float, return_solution: bool) -> np.ndarray | tuple[np.ndarray, Any]:
+    T = float(T)
+    if not np.isfinite(T) or T <= 0:
+        raise ValueError(f"T must be a positive number, got {T!r}")
+    d = forward.dim
+    rho = check_density_matrix(rho_T, "rho_T", dim=d)
+    s0 = check_density_matrix(sigma_0, "sigma_0", dim=d, full_rank=True)
+    sig_T = _solve(lambda t, y: forward.apply(y.reshape(d, d)).reshape(-1), s0.reshape(-1), (0.0, T),
+                   "DOP853", rtol / 10, atol / 10).y[:, -1].reshape(d, d)
+    sig_T = 0.5 * (sig_T + sig_T.conj().T)
+    inv_half = _psd_power(sig_T, -0.5)
+    y_T = inv_half @ rho @ inv_half
+    # s = T - t:  dY/ds = +L^dagger(Y)
+    sol = _solve(lambda s, y: forward.adjoint_apply(y.reshape(d, d)).reshape(-1), y_T.reshape(-1), (0.0, T),
+                 method, rtol, atol)
+    half = _psd_power(s0, 0.5)
+    out = half @ sol.y[:, -1].reshape(d, d) @ half
     out = 0.5 * (out + out.conj().T)
     return (out, sol) if return_solution else out

@@ -116,3 +116,25 @@ def test_classical_chain_flow_stays_diagonal_and_returns_reference(rng, atol=1e-
         assert np.max(np.abs(out - sigma)) < atol
         out = recover(L, L.evolve(rho, T), sigma, T, kind)
         assert np.max(np.abs(out - np.diag(np.diag(out)))) < 1e-12
+
+
+@pytest.mark.parametrize("d", [2, 4])
+def test_heisenberg_picture_equals_schrodinger_backward_flow(systems, rng, d, atol=1e-7):
+    """The change of variables rho = sigma^{1/2} Y sigma^{1/2} turns the Petz flow into dY/dt = -L^dagger(Y)."""
+    lind = systems.lindbladian(rng, d)
+    sigma_0 = systems.state(rng, d)
+    rho_T = systems.state(rng, d)
+    a = recover(lind, rho_T, sigma_0, 0.6, kind="petz")
+    b = recover(lind, rho_T, sigma_0, 0.6, kind="petz", picture="heisenberg")
+    assert np.max(np.abs(a - b)) < atol
+    c = recover(lind, 0.5 * (rho_T + sigma_0), sigma_0, 0.6, kind="petz", picture="heisenberg")
+    assert np.max(np.abs(c - a)) > 10 * atol  # a different input gives a different output
+
+
+def test_heisenberg_picture_only_for_global_petz(systems, rng):
+    lind = systems.lindbladian(rng, 2)
+    s = systems.state(rng, 2)
+    with pytest.raises(ValueError, match="global plain Petz"):
+        recover(lind, s, s, 0.5, kind="twirled", picture="heisenberg")
+    with pytest.raises(ValueError, match="picture must be"):
+        recover(lind, s, s, 0.5, picture="interaction")
