@@ -1,0 +1,49 @@
+r"""Classical toric code under bit-flip diffusion: exact and Monte Carlo CMI, Markov length, bypass path.
+
+Public contract: :func:`toric_cmi_exact`, :func:`toric_cmi_mc`, :func:`markov_length`, :func:`flip_probability`.
+Conventions: lattice labels in :mod:`quantum_diffusion.toric.lattice`, regions in
+:mod:`quantum_diffusion.toric.regions`, data sets ("trivial" vs "all" loops) in
+:mod:`quantum_diffusion.toric.exact`; entropies in nats and :math:`p(t)` as in
+:mod:`quantum_diffusion.conventions`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .bypass import bypass_cmi
+from .exact import cmi_exact, toric_cmi_exact
+from .markov import locate_peak, markov_length
+from .montecarlo import toric_cmi_mc
+from .variance import toric_cmi_stratified
+
+__all__ = [
+    "flip_probability",
+    "toric_cmi_exact",
+    "cmi_exact",
+    "toric_cmi_mc",
+    "toric_cmi_stratified",
+    "markov_length",
+    "locate_peak",
+    "bypass_cmi",
+]
+
+
+def flip_probability(t: Any) -> Any:
+    r"""Flip probability after time ``t`` of unit-rate bit-flip diffusion, :math:`p(t)=\tfrac12(1-e^{-2t})`.
+
+    This is the off-diagonal entry of :math:`e^{tG}`, :math:`G=\begin{pmatrix}-1&1\\1&-1\end{pmatrix}`
+    (theory note S57; :mod:`quantum_diffusion.conventions`).  Accepts scalars or arrays; returns the same kind.
+
+    Raises
+    ------
+    ValueError
+        If any ``t`` is negative or not finite.
+    """
+    arr = np.asarray(t, dtype=float)
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+        raise ValueError(f"t must be finite and >= 0, got {t!r}")
+    out = 0.5 * (-np.expm1(-2.0 * arr))
+    return float(out) if np.ndim(t) == 0 else out
