@@ -1,0 +1,412 @@
+r"""Gaussian states in HHW conventions: validation, Williamson form, entropy, fidelity, Fisher information.
+
+All covariances are HHW covariances (xpxp ordering, vacuum = identity, ``gamma + i Omega >= 0``);
+see :mod:`quantum_diffusion.conventions`.  Entropies are in nats.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.linalg import schur, sqrtm
+
+from .._validation import as_array, check_square
+from ..conventions import omega
+
+__all__ = [
+    "check_covariance",
+    "n_modes_of",
+    "symplectic_eigenvalues",
+    "williamson",
+    "squeezed_thermal",
+    "tmsv",
+    "thermal",
+    "entropy",
+    "fidelity",
+    "fidelity_one_mode",
+    "sld_fisher",
+    "bkm_fisher",
+    "c_geom",
+]
+
+
+@lru_cache(maxsize=16)
+def _omega(n: int) -> np.ndarray:
+    """Cached read-only :func:`quantum_diffusion.conventions.omega` (hot in ODE right-hand sides)."""
+    om = omega(n)
+    om.setflags(write=False)
+    return om
+
+
+def n_modes_of(mat: np.ndarray, name: str = "matrix") -> int:
+    """Number of modes ``n`` of a square ``(2n, 2n)`` phase-space matrix.
+
+    Raises
+    ------
+    ValueError
+        If ``mat`` is not square or its size is odd.
+    """
+    check_square(mat, name)
+    if mat.shape[0] % 2 or mat.shape[0] == 0:
+        raise ValueError(f"{name} must have even shape (2n, 2n), got {mat.shape}")
+    return mat.shape[0] // 2
+
+
+def _real_matrix(x: Any, name: str, atol: float = 1e-12) -> np.ndarray:
+    arr = as_array(x, name)
+    if np.iscomplexobj(arr):
+        if np.max(np.abs(arr.imag), initial=0.0) > atol:
+            raise ValueError(f"{name} must be real, got max |imag| = {np.max(np.abs(arr.imag)):.3e}")
+        arr = arr.real
+    return np.asarray(arr, dtype=float)
+
+
+def check_covariance(
+    gamma: Any, name: str = "gamma", *, n_modes: int | None = None, atol: float = 1e-9
+) -> np.ndarray:
+    r"""Validate an HHW covariance matrix and return it as a symmetric float array of shape (2n, 2n).
+
+    A real symmetric :math:`\gamma` is the covariance of a quantum state iff
+
+    .. math:: \gamma + i\Omega \succeq 0 \iff \nu_j \ge 1\ \text{for all symplectic eigenvalues},
+
+    with :math:`\Omega = \oplus_j [[0, 1], [-1, 0]]` (see :mod:`quantum_diffusion.conventions`).
+
+    Parameters
+    ----------
+    gamma : array_like or qutip.Qobj, shape (2n, 2n)
+    n_modes : int, optional
+        Required number of modes.
+    atol : float
+        Tolerance (relative to ``max(1, max|gamma|)``) for symmetry and for the smallest eigenvalue
+        of ``gamma + i Omega``.
+
+    Raises
+    ------
+    ValueError
+        If ``gamma`` has NaN/inf, is complex, not square, of odd size, of the wrong number of modes,
+        not symmetric, or violates ``gamma + i Omega >= 0`` (the message gives the eigenvalue).
+    """
+    g = _real_matrix(gamma, name)
+    n = n_modes_of(g, name)
+    if n_modes is not None and n != n_modes:
+        raise ValueError(f"{name} must describe {n_modes} mode(s), got shape {g.shape}")
+    scale = max(1.0, float(np.max(np.abs(g))))
+    asym = float(np.max(np.abs(g - g.T)))
+    if asym > atol * scale:
+        raise ValueError(f"{name} is not symmetric: max |gamma - gamma^T| = {asym:.3e}")
+    g = 0.5 * (g + g.T)
+    lam = float(np.linalg.eigvalsh(g + 1j * _omega(n))[0])
+    if lam < -atol * scale:
+        raise ValueError(
+            f"{name} is not a physical covariance: smallest eigenvalue of gamma + i Omega is {lam:.3e} "
+            "(HHW convention: vacuum = identity, symplectic eigenvalues must be >= 1)"
+        )
+    return g
+
+
+def symplectic_eigenvalues(gamma: Any) -> np.ndarray:
+    r"""Symplectic eigenvalues :math:`\nu_1 \le \dots \le \nu_n` of a covariance, shape (n,).
+
+    They are the moduli of the eigenvalues of :math:`i\Omega\gamma`; computed from the Hermitian
+    matrix :math:`i L^T \Omega L` with :math:`\gamma = L L^T` (Cholesky), which is similar to
+    :math:`i\Omega\gamma`.  For one mode :math:`\nu = \sqrt{\det\gamma}`.
+
+    Raises
+    ------
+    ValueError
+        If ``gamma`` is not a physical covariance (see :func:`check_covariance`).
+    """
+    g = check_covariance(gamma)
+    n = g.shape[0] // 2
+    chol = np.linalg.cholesky(g)
+    ev = np.linalg.eigvalsh(1j * chol.T @ omega(n) @ chol)
+    return np.sort(ev[n:])
+
+
+def williamson(gamma: Any) -> tuple[np.ndarray, np.ndarray]:
+    r"""Williamson normal form :math:`\gamma = S\,(\oplus_j \nu_j I_2)\,S^T` with :math:`S\Omega S^T = \Omega`.
+
+    Construction (hand-written because thewalrus is an optional dependency): the antisymmetric
+    matrix :math:`A = \gamma^{-1/2}\Omega\gamma^{-1/2}` has real Schur form
+    :math:`O^T A O = \oplus_j [[0, 1/\nu_j], [-1/\nu_j, 0]]`; then :math:`S = \gamma^{1/2} O D^{-1/2}`.
+
+    Returns
+    -------
+    nu : ndarray, shape (n,)
+        Symplectic eigenvalues in the order of the blocks of ``S``.
+    S : ndarray, shape (2n, 2n)
+        Symplectic matrix (xpxp ordering; see :mod:`quantum_diffusion.conventions`).
+
+    Raises
+    ------
+    ValueError
+        If ``gamma`` is not a physical covariance.
+    """
+    g = check_covariance(gamma)
+    n = g.shape[0] // 2
+    w, v = np.linalg.eigh(g)
+    g_half = (v * np.sqrt(w)) @ v.T
+    g_mhalf = (v / np.sqrt(w)) @ v.T
+    a = g_mhalf @ omega(n) @ g_mhalf
+    a = 0.5 * (a - a.T)
+    t, o = schur(a, output="real")
+    nu = np.empty(n)
+    for j in range(n):
+        b = t[2 * j, 2 * j + 1]
+        if b < 0:  # swap the pair so that the block reads [[0, +1/nu], [-1/nu, 0]]
+            o[:, [2 * j, 2 * j + 1]] = o[:, [2 * j + 1, 2 * j]]
+            b = -b
+        nu[j] = 1.0 / b
+    s = g_half @ o @ np.diag(np.repeat(1.0 / np.sqrt(nu), 2))
+    return nu, s
+
+
+def _check_nu_r(nu: ArrayLike, r: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    nu_a = np.asarray(nu, dtype=float)
+    r_a = np.asarray(r, dtype=float)
+    if not (np.all(np.isfinite(nu_a)) and np.all(np.isfinite(r_a))):
+        raise ValueError("nu and r must be finite (got NaN or inf)")
+    if np.any(nu_a < 1.0):
+        raise ValueError(f"nu must be >= 1 (HHW vacuum has nu = 1), got min nu = {np.min(nu_a):.6g}")
+    return nu_a, r_a
+
+
+def squeezed_thermal(nu: float, r: float, phi: float = 0.0) -> np.ndarray:
+    r"""One-mode squeezed thermal covariance (HHW), shape (2, 2).
+
+    .. math:: \Sigma(\nu, r, \phi) = \nu\, R_\phi\, \mathrm{diag}(e^{-2r}, e^{2r})\, R_\phi^T,
+              \qquad R_\phi = [[\cos\phi, -\sin\phi], [\sin\phi, \cos\phi]],
+
+    i.e. ``Sgate(r)`` (then a rotation by ``phi``) on a thermal state with mean photon number
+    :math:`(\nu - 1)/2`.  See :mod:`quantum_diffusion.conventions`.
+
+    Raises
+    ------
+    ValueError
+        If ``nu < 1`` or any argument is NaN/inf.
+    """
+    nu_a, r_a = _check_nu_r(nu, r)
+    if nu_a.ndim or r_a.ndim or not np.isfinite(phi):
+        raise ValueError("squeezed_thermal takes finite scalars nu, r, phi")
+    c, s = np.cos(phi), np.sin(phi)
+    rot = np.array([[c, -s], [s, c]])
+    return float(nu_a) * rot @ np.diag([np.exp(-2 * float(r_a)), np.exp(2 * float(r_a))]) @ rot.T
+
+
+def thermal(nu: float, n_modes: int = 1) -> np.ndarray:
+    r"""Thermal covariance :math:`\nu I_{2n}` (HHW, vacuum for ``nu = 1``).
+
+    Raises
+    ------
+    ValueError
+        If ``nu < 1`` or NaN.
+    """
+    _check_nu_r(nu, 0.0)
+    return float(nu) * np.eye(2 * n_modes)
+
+
+def tmsv(s: float) -> np.ndarray:
+    r"""Two-mode squeezed vacuum covariance (HHW, xpxp), shape (4, 4).
+
+    .. math:: \gamma_{AB}(s) = \begin{pmatrix}\cosh 2s\, I & \sinh 2s\, Z\\ \sinh 2s\, Z & \cosh 2s\, I
+              \end{pmatrix}, \qquad Z = \mathrm{diag}(1, -1).
+
+    Raises
+    ------
+    ValueError
+        If ``s`` is NaN/inf.
+    """
+    s = float(s)
+    if not np.isfinite(s):
+        raise ValueError(f"squeezing s must be finite, got {s!r}")
+    z = np.diag([1.0, -1.0])
+    c, sh = np.cosh(2 * s), np.sinh(2 * s)
+    return np.block([[c * np.eye(2), sh * z], [sh * z, c * np.eye(2)]])
+
+
+def _g_entropy(nu: np.ndarray) -> np.ndarray:
+    # g(N) = (N+1) ln(N+1) - N ln N with N = (nu - 1)/2, written to be exact at nu = 1.
+    n_ph = (nu - 1.0) / 2.0
+    out = (n_ph + 1.0) * np.log1p(n_ph)
+    pos = n_ph > 0
+    out[pos] -= n_ph[pos] * np.log(n_ph[pos])
+    return out
+
+
+def entropy(gamma: Any) -> float:
+    r"""Von Neumann entropy (nats) of a Gaussian state.
+
+    .. math:: S = \sum_j \big[(N_j + 1)\ln(N_j + 1) - N_j \ln N_j\big], \qquad N_j = (\nu_j - 1)/2.
+
+    Raises
+    ------
+    ValueError
+        If ``gamma`` is not a physical covariance.
+    """
+    nu = np.maximum(symplectic_eigenvalues(gamma), 1.0)
+    return float(np.sum(_g_entropy(nu)))
+
+
+def _means(d1: Any, d2: Any, dim: int) -> np.ndarray:
+    out = []
+    for d, name in ((d1, "d1"), (d2, "d2")):
+        if d is None:
+            out.append(np.zeros(dim))
+        else:
+            v = _real_matrix(d, name).reshape(-1)
+            if v.shape != (dim,):
+                raise ValueError(f"{name} must have shape ({dim},), got {np.shape(d)}")
+            out.append(v)
+    return out[0] - out[1]
+
+
+def fidelity_one_mode(gamma1: Any, gamma2: Any, d1: Any = None, d2: Any = None) -> float:
+    r"""Closed-form Uhlmann fidelity of two one-mode Gaussian states (HHW units).
+
+    .. math:: F = \frac{2\, e^{-\delta^T(\gamma_1+\gamma_2)^{-1}\delta}}{\sqrt{\Delta+\Lambda}-\sqrt{\Lambda}},
+              \quad \Delta = \det(\gamma_1+\gamma_2),\ \Lambda = (\det\gamma_1 - 1)(\det\gamma_2 - 1),
+
+    with :math:`\delta = d_1 - d_2` (Scutaru 1998; Marian & Marian 2012).  ``F`` is the squared
+    fidelity :math:`(\mathrm{tr}|\sqrt{\rho_1}\sqrt{\rho_2}|)^2`; see :mod:`quantum_diffusion.conventions`.
+
+    Raises
+    ------
+    ValueError
+        If a covariance is not a physical one-mode covariance or a mean has the wrong shape.
+    """
+    g1 = check_covariance(gamma1, "gamma1", n_modes=1)
+    g2 = check_covariance(gamma2, "gamma2", n_modes=1)
+    delta = _means(d1, d2, 2)
+    s = g1 + g2
+    big_delta = np.linalg.det(s)
+    lam = max(np.linalg.det(g1) - 1.0, 0.0) * max(np.linalg.det(g2) - 1.0, 0.0)
+    expo = float(delta @ np.linalg.solve(s, delta))
+    return float(2.0 * np.exp(-expo) / (np.sqrt(big_delta + lam) - np.sqrt(lam)))
+
+
+def fidelity(gamma1: Any, gamma2: Any, d1: Any = None, d2: Any = None) -> float:
+    r"""Uhlmann fidelity :math:`F = (\mathrm{tr}|\sqrt{\rho_1}\sqrt{\rho_2}|)^2` of two n-mode Gaussian states.
+
+    One mode: the closed form of :func:`fidelity_one_mode`.  n modes: the formula of Banchi,
+    Braunstein & Pirandola, PRL 115, 260501 (2015), written with :math:`V_i = \gamma_i/2`:
+
+    .. math::
+        V_{\rm aux} = \Omega^T (V_1+V_2)^{-1}(\Omega/4 + V_2\Omega V_1),\qquad
+        F = \sqrt{\det (V_1+V_2)^{-1}\,\det\!\big[2(\sqrt{I + (V_{\rm aux}\Omega)^{-2}/4} + I)
+        V_{\rm aux}\big]}\; e^{-\delta^T(\gamma_1+\gamma_2)^{-1}\delta}.
+
+    Conventions: HHW covariances and means ``d = <R>`` (xpxp); see :mod:`quantum_diffusion.conventions`.
+
+    Parameters
+    ----------
+    gamma1, gamma2 : array_like, shape (2n, 2n)
+    d1, d2 : array_like, shape (2n,), optional (default zero)
+
+    Raises
+    ------
+    ValueError
+        If a covariance is unphysical, the shapes disagree, or a mean has the wrong shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(fidelity(np.eye(2), np.eye(2), [np.sqrt(2) * 0.5, 0.0]), 12)  # |<0|alpha=0.5>|^2 = e^{-1/4}
+    0.778800783071
+    """
+    g1 = check_covariance(gamma1, "gamma1")
+    g2 = check_covariance(gamma2, "gamma2")
+    if g1.shape != g2.shape:
+        raise ValueError(f"gamma1 and gamma2 must have the same shape, got {g1.shape} and {g2.shape}")
+    n = g1.shape[0] // 2
+    if n == 1:
+        return fidelity_one_mode(g1, g2, d1, d2)
+    delta = _means(d1, d2, 2 * n)
+    om = omega(n)
+    v1, v2 = g1 / 2.0, g2 / 2.0
+    si12 = np.linalg.inv(v1 + v2)
+    vaux = om.T @ si12 @ (om / 4.0 + v2 @ om @ v1)
+    p = vaux @ om
+    p = np.eye(2 * n) + 0.25 * np.linalg.inv(p @ p)
+    # sqrtm of a real matrix with real positive spectrum; drop the round-off imaginary part.
+    p = np.real(sqrtm(p)) if np.max(np.abs(p)) > 1e-12 else np.zeros_like(p)
+    p = 2.0 * (p + np.eye(2 * n)) @ vaux
+    f = np.sqrt(np.linalg.det(si12) * np.linalg.det(p)) * np.exp(-delta @ np.linalg.solve(g1 + g2, delta))
+    return float(np.real(f))
+
+
+def sld_fisher(gamma: Any) -> np.ndarray:
+    r"""SLD quantum Fisher information matrix for displacements of a Gaussian state, shape (2n, 2n).
+
+    .. math:: J_{\rm SLD} = 2\gamma^{-1}
+
+    with respect to shifts of the mean :math:`d = \langle R\rangle` (HHW units; see
+    :mod:`quantum_diffusion.conventions`).
+
+    Raises
+    ------
+    ValueError
+        If ``gamma`` is not a physical covariance.
+    """
+    g = check_covariance(gamma)
+    return 2.0 * np.linalg.inv(g)
+
+
+def bkm_fisher(gamma: Any) -> np.ndarray:
+    r"""BKM (Kubo-Mori) quantum Fisher information matrix for displacements, shape (2n, 2n).
+
+    With the Williamson form :math:`\gamma = S(\oplus_j\nu_j I)S^T`,
+
+    .. math:: J_{\rm BKM} = S^{-T}\big(\oplus_j 2\,\mathrm{arccoth}(\nu_j)\, I\big) S^{-1},
+
+    which for one mode is :math:`2\nu\,\mathrm{arccoth}(\nu)\,\gamma^{-1}`.  It satisfies the
+    Gaussian de Bruijn identity :math:`\partial S/\partial\gamma = J_{\rm BKM}/4`.
+
+    Raises
+    ------
+    ValueError
+        If ``gamma`` is unphysical or has a pure mode (some :math:`\nu_j = 1`, where
+        :math:`J_{\rm BKM}` diverges; use :func:`sld_fisher` there).
+    """
+    g = check_covariance(gamma)
+    if g.shape[0] == 2:  # one mode: 2 nu arccoth(nu) gamma^{-1}, no Williamson form needed
+        nu1 = float(np.sqrt(max(np.linalg.det(g), 1.0)))
+        if nu1 <= 1.0 + 1e-12:
+            raise ValueError(
+                f"J_BKM diverges for a pure mode (symplectic eigenvalue {nu1:.15g} = 1); use the SLD weight instead"
+            )
+        return 2.0 * nu1 * np.arctanh(1.0 / nu1) * np.linalg.inv(g)
+    nu, s = williamson(g)
+    if np.any(nu <= 1.0 + 1e-12):
+        raise ValueError(
+            f"J_BKM diverges for a pure mode (symplectic eigenvalue {np.min(nu):.15g} = 1); "
+            "use the SLD weight instead"
+        )
+    s_inv = np.linalg.inv(s)
+    mid = np.repeat(2.0 * np.arctanh(1.0 / nu), 2)
+    return s_inv.T @ (mid[:, None] * s_inv)
+
+
+def c_geom(nu: ArrayLike) -> np.ndarray | float:
+    r"""Geometric constant :math:`c_{\rm geom}(\nu) = J_{\rm SLD}/J_{\rm BKM}` (vectorised).
+
+    .. math:: c_{\rm geom}(\nu) = \frac{1}{\nu\,\mathrm{arccoth}\,\nu} = \frac{2}{\nu\ln\frac{\nu+1}{\nu-1}},
+              \qquad c_{\rm geom}(1) = 0,\quad c_{\rm geom}(\nu)\to 1\ (\nu\to\infty).
+
+    Raises
+    ------
+    ValueError
+        If any ``nu < 1`` or NaN.
+
+    Examples
+    --------
+    >>> c_geom(1.0), round(c_geom(3.0), 6)
+    (0.0, 0.961797)
+    """
+    nu_a, _ = _check_nu_r(nu, 0.0)
+    with np.errstate(divide="ignore"):
+        out = np.where(nu_a > 1.0, 1.0 / (nu_a * np.arctanh(1.0 / np.maximum(nu_a, 1.0))), 0.0)
+    return float(out) if out.ndim == 0 else out
