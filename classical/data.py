@@ -18,7 +18,8 @@ Fashion-MNIST
     Read from the idx files of Debian's ``dataset-fashion-mnist`` package when installed; otherwise a clear
     :class:`FileNotFoundError` explains how to get it.
 
-Cache directory: argument ``cache_dir``, else ``$QD_CACHE_DIR/classical``, else ``~/.cache/quantum_diffusion/classical``.
+Cache directory: argument ``cache_dir``, else ``$QD_CACHE_DIR/classical``, else
+``~/.cache/quantum_diffusion/classical``.
 """
 
 from __future__ import annotations
@@ -118,6 +119,7 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
         ("numpy._core.multiarray", "_reconstruct"): ("numpy._core.multiarray", "_reconstruct"),
         ("numpy", "ndarray"): ("numpy", "ndarray"),
         ("numpy", "dtype"): ("numpy", "dtype"),
+        ("_codecs", "encode"): ("_codecs", "encode"),  # how Python 3 protocol-2 pickles store raw bytes
     }
 
     def find_class(self, module: str, name: str):  # noqa: D102
