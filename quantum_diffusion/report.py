@@ -14,7 +14,7 @@ from typing import Any
 
 from .io import atomic_write
 
-__all__ = ["Section", "write_report"]
+__all__ = ["Section", "write_report", "save_figure"]
 
 
 @dataclass
@@ -60,3 +60,14 @@ def write_report(out: str | Path, sections: Sequence[Section], *, title: str = "
         lines += [f"Numbers: [`{s.json}`]({s.json}). Wall time: {s.seconds:.1f} s.", ""]
     text = "\n".join(lines)
     return atomic_write(out / "README.md", lambda fh: fh.write(text.encode()))
+
+
+def save_figure(fig: Any, path: str | Path, *, dpi: int = 120) -> Path:
+    """Save a matplotlib figure to ``path`` (creating its folder), close it, and return the path."""
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..io import atomic_write_json
-from ..report import Section
+from ..report import Section, save_figure
 from .channels import attenuator
 from .multimode import two_mode_angle_scan
 from .noise_floor import noise_floor_curve
@@ -98,10 +98,7 @@ def plot_phase_diagram(data: dict[str, Any], path: str | Path) -> Path:
     ax.set_title(f"score-lift CP phase diagram ({data['disagreements']} sign disagreements)")
     ax.legend(loc="upper left")
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)
 
 
 def repair_map_data(
@@ -160,10 +157,7 @@ def plot_repair_map(data: dict[str, Any], path: str | Path) -> Path:
     ax.set_title("minimal BKM repair cost (0 = white, CP already)")
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)
 
 
 def noise_floor_data(
@@ -212,10 +206,7 @@ def plot_noise_floor(data: dict[str, Any], path: str | Path) -> Path:
         ax.set_title(f"{name}: bound holds at {sum(f['holds'])}/{len(f['holds'])} depths")
         ax.legend()
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)
 
 
 def multimode_data(n_angles: int = 13, **kwargs: Any) -> dict[str, Any]:
@@ -238,10 +229,7 @@ def plot_multimode(data: dict[str, Any], path: str | Path) -> Path:
     a2.set_ylabel("BKM repair cost")
     a2.legend()
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)
 
 
 def demo_sections(out: Path) -> list[Section]:

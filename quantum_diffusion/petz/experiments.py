@@ -27,7 +27,7 @@ import scipy.linalg as sla  # noqa: E402
 from .._threads import small_blas  # noqa: E402
 from ..info import quantum_cmi, trace_distance  # noqa: E402
 from ..io import atomic_write_json  # noqa: E402
-from ..report import Section  # noqa: E402
+from ..report import Section, save_figure  # noqa: E402
 from .generators import petz_generator  # noqa: E402
 from .integrate import recover  # noqa: E402
 from .lindbladian import Lindbladian  # noqa: E402
@@ -107,10 +107,7 @@ def figure_convergence(data: dict[str, Any], path: str | Path) -> Path:
         ax.legend(fontsize=7)
     axes[0].set_ylabel(r"$\|(\mathrm{Map}_{dt}-\mathrm{id})/dt-\mathcal{B}\| / \|\mathcal{B}\|$")
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)
 
 
 def local_recovery_experiment(
@@ -193,10 +190,7 @@ def figure_local_recovery(data: dict[str, Any], path: str | Path) -> Path:
            title=f"TFIM ring n={data['n']}, beta={data['beta']}, {data['noise']} on site 0")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)
 
 
 def demo_sections(out: Path) -> list[Section]:
