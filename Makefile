@@ -7,7 +7,7 @@ EXTRAS ?= sf,torch,cluster,dev
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test test-all bench clean
+.PHONY: venv demo test test-slow test-all bench clean
 
 venv: $(STAMP)
 
@@ -26,6 +26,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -m slow
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m ""
