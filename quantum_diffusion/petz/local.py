@@ -64,6 +64,17 @@ def _check_sites(dims: Sequence[int], sites: Sequence[int], name: str = "sites")
     return sorted(s)
 
 
+
+def _split(dims: Sequence[int], sites: Sequence[int]) -> tuple[list[int], list[int], int, list[int], int, int]:
+    """Validated (sites, dims, n, rest, d_sites, d_rest) for a split of ``dims`` into ``sites`` and the rest."""
+    s = _check_sites(dims, sites)
+    dims = [int(d) for d in dims]
+    n = len(dims)
+    rest = [i for i in range(n) if i not in s]
+    ds = int(np.prod([dims[i] for i in s]))
+    dr = int(np.prod([dims[i] for i in rest])) if rest else 1
+    return s, dims, n, rest, ds, dr
+
 def embed_operator(op: Any, dims: Sequence[int], targets: Sequence[int], sites: Sequence[int]) -> np.ndarray:
     r"""Embed ``op`` acting on ``targets`` into the space of ``sites`` (identity on ``sites \ targets``).
 
@@ -112,12 +123,7 @@ def apply_on_subsystems(superop: np.ndarray, x: np.ndarray, dims: Sequence[int],
     ValueError
         On dimension mismatch.
     """
-    s = _check_sites(dims, sites)
-    dims = [int(d) for d in dims]
-    n = len(dims)
-    rest = [i for i in range(n) if i not in s]
-    ds = int(np.prod([dims[i] for i in s]))
-    dr = int(np.prod([dims[i] for i in rest])) if rest else 1
+    s, dims, n, rest, ds, dr = _split(dims, sites)
     if superop.shape != (ds * ds, ds * ds):
         raise ValueError(f"superoperator shape {superop.shape} does not match sites dimension {ds}")
     dfull = ds * dr
@@ -144,12 +150,7 @@ def conjugate_on_subsystems(u: np.ndarray, x: np.ndarray, dims: Sequence[int], s
     ValueError
         On dimension mismatch.
     """
-    s = _check_sites(dims, sites)
-    dims = [int(d) for d in dims]
-    n = len(dims)
-    rest = [i for i in range(n) if i not in s]
-    ds = int(np.prod([dims[i] for i in s]))
-    dr = int(np.prod([dims[i] for i in rest])) if rest else 1
+    s, dims, n, rest, ds, dr = _split(dims, sites)
     if u.shape != (ds, ds) or x.shape != (ds * dr, ds * dr):
         raise ValueError(f"shapes {u.shape}, {x.shape} do not match sites dimension {ds} and dims {dims}")
     w = u.conj().T if w is None else w
