@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .bypass import bypass_cmi
+from .controlvariate import toric_cmi_cv
 from .exact import cmi_exact, toric_cmi_exact
 from .markov import locate_peak, markov_length
 from .montecarlo import toric_cmi_mc
@@ -25,6 +26,7 @@ __all__ = [
     "cmi_exact",
     "toric_cmi_mc",
     "toric_cmi_stratified",
+    "toric_cmi_cv",
     "markov_length",
     "locate_peak",
     "bypass_cmi",
