@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from ..markov import locate_peak, markov_length
 from .bypass import bypass_cmi
 from .controlvariate import toric_cmi_cv
 from .exact import cmi_exact, toric_cmi_exact
-from .markov import locate_peak, markov_length
 from .montecarlo import toric_cmi_mc
 from .variance import toric_cmi_stratified
 

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from ..io import atomic_write_json
+from ..markov import locate_peak
 from ..report import Section
 from . import bypass_cmi, markov_length, toric_cmi_exact, toric_cmi_mc
-from .markov import locate_peak
 
 __all__ = ["demo_sections", "exact_vs_mc", "square_cmi_vs_r"]
 

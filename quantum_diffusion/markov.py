@@ -1,4 +1,6 @@
-r"""Markov length: fit :math:`I(r)\simeq I_0 e^{-r/\xi}` and locate the peak of :math:`\xi(p)`.
+r"""Markov length, shared by the toric code and the classical CMI.
+
+Fit :math:`I(r)\simeq I_0 e^{-r/\xi}` and locate the peak of :math:`\xi(p)`.
 
 The fit is weighted least squares on :math:`\ln I` over :math:`r\ge r_{\min}` (default 2: with :math:`A` one
 plaquette the effective buffer is :math:`r-1` plaquettes, theory note section 7), with

@@ -1,0 +1,35 @@
+"""Type aliases of the public API: what each kind of input may be, and the ``Literal`` choices of every option.
+
+Each kind of input is converted and validated by one function at the public boundary (see the area modules);
+these aliases only document what those converters accept.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeAlias
+
+from numpy.typing import ArrayLike
+
+__all__ = [
+    "OperatorLike",
+    "ChannelLike",
+    "CovarianceLike",
+    "SeedLike",
+    "PetzKind",
+    "Picture",
+]
+
+#: A square matrix: ``numpy`` array, nested list, or ``qutip.Qobj`` operator.
+OperatorLike: TypeAlias = "ArrayLike | Any"
+#: A channel: row-major superoperator array, qutip ``super`` ``Qobj``, a ``Lindbladian`` (its generator), or a
+#: list of Kraus operators, where the function says so.
+ChannelLike: TypeAlias = "ArrayLike | Any"
+#: A Gaussian covariance matrix in HHW units (vacuum = identity), xpxp order, shape ``(2n, 2n)``.
+CovarianceLike: TypeAlias = ArrayLike
+#: A seed for ``numpy.random.default_rng``: ``None``, an int, a ``SeedSequence`` or a ``Generator``.
+SeedLike: TypeAlias = "int | Any | None"
+
+#: Backward generator family (Petz side): plain Petz, rotated by an angle, or twirled over the angle.
+PetzKind: TypeAlias = Literal["petz", "rotated", "twirled"]
+#: Integration picture for the Petz flow.
+Picture: TypeAlias = Literal["schrodinger", "heisenberg"]
