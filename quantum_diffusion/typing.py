@@ -17,6 +17,9 @@ __all__ = [
     "SeedLike",
     "PetzKind",
     "Picture",
+    "GaussianPetzKind",
+    "RepairWeight",
+    "Orientation",
 ]
 
 #: A square matrix: ``numpy`` array, nested list, or ``qutip.Qobj`` operator.
@@ -33,3 +36,11 @@ SeedLike: TypeAlias = "int | Any | None"
 PetzKind: TypeAlias = Literal["petz", "rotated", "twirled"]
 #: Integration picture for the Petz flow.
 Picture: TypeAlias = Literal["schrodinger", "heisenberg"]
+
+# --- Gaussian area (quantum_diffusion.gaussian) ---
+#: Gaussian Petz backward generator family (the twirled one-shot map is not Gaussian; generators only).
+GaussianPetzKind: TypeAlias = Literal["petz", "rotated", "twirled"]
+#: Weight of the minimal-repair objective (or an explicit matrix where the function says so).
+RepairWeight: TypeAlias = Literal["bkm", "sld", "identity"]
+#: Orientation of a reverse generator: forward-oriented (integrate with dt < 0) or reverse time.
+Orientation: TypeAlias = Literal["forward", "reverse"]

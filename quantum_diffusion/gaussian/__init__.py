@@ -24,12 +24,14 @@ from .repair import (
     repair_cost_map,
     repair_weight,
 )
+from .petz import gaussian_petz_map, petz_backward_generator, petz_backward_mean_rhs
 from .reverse_cost import ReverseCostResult, exact_reverse_cost, optimal_reverse_generator, reverse_cost_sdp
 from .score_lift import bayes_min_eig_grid, bayes_reverse, cp_violation, theorem1_eigenvalues
 from .states import (
     bkm_fisher,
     c_geom,
     check_covariance,
+    symplectic_form,
     entropy,
     fidelity,
     fidelity_one_mode,
@@ -65,6 +67,9 @@ __all__ = [
     "minimal_repair_closed_form",
     "repair_cost_map",
     "repair_weight",
+    "gaussian_petz_map",
+    "petz_backward_generator",
+    "petz_backward_mean_rhs",
     "ReverseCostResult",
     "exact_reverse_cost",
     "optimal_reverse_generator",
@@ -76,6 +81,7 @@ __all__ = [
     "bkm_fisher",
     "c_geom",
     "check_covariance",
+    "symplectic_form",
     "entropy",
     "fidelity",
     "fidelity_one_mode",

@@ -13,15 +13,15 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.linalg import expm
 
-from .states import _omega as omega
-from .states import _real_matrix, check_covariance, n_modes_of
+from .states import symplectic_form as omega
+from .states import real_matrix, check_covariance, n_modes_of
 
 __all__ = ["GaussianChannel", "GaussianGenerator", "attenuator", "cp_matrix_min_eig"]
 
 
 def _check_pair(a: Any, b: Any, names: tuple[str, str], symmetric_b: bool = True) -> tuple[np.ndarray, ...]:
-    a_arr = _real_matrix(a, names[0])
-    b_arr = _real_matrix(b, names[1])
+    a_arr = real_matrix(a, names[0])
+    b_arr = real_matrix(b, names[1])
     n_modes_of(a_arr, names[0])
     if b_arr.shape != a_arr.shape:
         raise ValueError(f"{names[1]} must have shape {a_arr.shape} like {names[0]}, got {b_arr.shape}")
@@ -225,7 +225,7 @@ class GaussianGenerator:
         """
         dim = None
         if h_matrix is not None:
-            hm = _real_matrix(h_matrix, "h_matrix")
+            hm = real_matrix(h_matrix, "h_matrix")
             n_modes_of(hm, "h_matrix")
             if np.max(np.abs(hm - hm.T)) > 1e-10 * max(1.0, np.max(np.abs(hm))):
                 raise ValueError("h_matrix must be symmetric")

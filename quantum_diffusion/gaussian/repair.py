@@ -19,7 +19,7 @@ import numpy as np
 
 from .._validation import as_array, check_hermitian
 from .channels import GaussianGenerator
-from .states import _real_matrix, bkm_fisher, check_covariance, n_modes_of, sld_fisher
+from .states import real_matrix, bkm_fisher, check_covariance, n_modes_of, sld_fisher
 
 __all__ = [
     "RepairResult",
@@ -122,7 +122,7 @@ def repair_weight(weight: Any, gamma_ref: Any = None, n_modes: int | None = None
             raise ValueError(f"weight={weight!r} needs the running reference covariance gamma_ref")
         g = check_covariance(gamma_ref, "gamma_ref", n_modes=n_modes)
         return bkm_fisher(g) if key == "bkm" else sld_fisher(g)
-    w = _real_matrix(weight, "weight")
+    w = real_matrix(weight, "weight")
     n = n_modes_of(w, "weight")
     if n_modes is not None and n != n_modes:
         raise ValueError(f"weight must have shape ({2 * n_modes}, {2 * n_modes}), got {w.shape}")
@@ -364,9 +364,9 @@ def repair_cost_map(nu: Any, r: Any) -> np.ndarray:
     ValueError
         If any ``nu < 1`` or an argument is NaN/inf.
     """
-    from .states import _check_nu_r
+    from .states import check_nu_r
 
-    nu_a, r_a = _check_nu_r(nu, r)
+    nu_a, r_a = check_nu_r(nu, r)
     tau = 2.0 * np.cosh(2.0 * r_a) / nu_a - 1.0
     excess = np.maximum(tau * tau - 1.0, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .channels import GaussianGenerator
-from .states import _check_nu_r, check_covariance
+from .states import check_nu_r, check_covariance
 
 __all__ = ["bayes_reverse", "theorem1_eigenvalues", "cp_violation", "bayes_min_eig_grid"]
 
@@ -82,7 +82,7 @@ def theorem1_eigenvalues(nu: ArrayLike, r: ArrayLike) -> np.ndarray:
     >>> bool(theorem1_eigenvalues(2.0, 0.8)[0] < 0)  # cosh(1.6) = 2.58 > 2: not CP
     True
     """
-    nu_a, r_a = _check_nu_r(nu, r)
+    nu_a, r_a = check_nu_r(nu, r)
     x = 2.0 * np.cosh(2.0 * r_a) / nu_a
     return np.stack([np.minimum(2.0 - x, x), np.maximum(2.0 - x, x)], axis=-1)
 
@@ -126,7 +126,7 @@ def bayes_min_eig_grid(nu: ArrayLike, r: ArrayLike, *, method: str = "hermitian2
     """
     if method not in ("hermitian2x2", "eigvalsh"):
         raise ValueError(f"method must be 'hermitian2x2' or 'eigvalsh', got {method!r}")
-    nu_a, r_a = _check_nu_r(nu, r)
+    nu_a, r_a = check_nu_r(nu, r)
     nu_b, r_b = np.broadcast_arrays(nu_a, r_a)
     e2 = np.exp(2.0 * r_b)
     # Sigma^{-1} = diag(e^{2r}, e^{-2r}) / nu  (phi = 0; the spectrum does not depend on phi)

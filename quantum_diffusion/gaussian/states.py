@@ -17,6 +17,9 @@ from .._validation import as_array, check_square
 from ..conventions import omega
 
 __all__ = [
+    "symplectic_form",
+    "real_matrix",
+    "check_nu_r",
     "check_covariance",
     "n_modes_of",
     "symplectic_eigenvalues",
@@ -34,11 +37,35 @@ __all__ = [
 
 
 @lru_cache(maxsize=16)
-def _omega(n: int) -> np.ndarray:
-    """Cached read-only :func:`quantum_diffusion.conventions.omega` (hot in ODE right-hand sides)."""
+def _cached_omega(n: int) -> np.ndarray:
     om = omega(n)
     om.setflags(write=False)
     return om
+
+
+def symplectic_form(n: int) -> np.ndarray:
+    r"""Symplectic form :math:`\Omega = \oplus_{j=1}^n [[0, 1], [-1, 0]]` (xpxp), shape (2n, 2n), read-only.
+
+    Cached (it is used in ODE right-hand sides); see :func:`quantum_diffusion.conventions.omega`.
+
+    Parameters
+    ----------
+    n : int
+        Number of modes (positive).
+
+    Returns
+    -------
+    numpy.ndarray, shape (2n, 2n)
+        Read-only array; copy it before writing.
+
+    Raises
+    ------
+    ValueError
+        If ``n`` is not a positive integer.
+    """
+    if int(n) != n or n < 1:
+        raise ValueError(f"number of modes n must be a positive integer, got {n!r}")
+    return _cached_omega(int(n))
 
 
 def n_modes_of(mat: np.ndarray, name: str = "matrix") -> int:
@@ -55,7 +82,7 @@ def n_modes_of(mat: np.ndarray, name: str = "matrix") -> int:
     return mat.shape[0] // 2
 
 
-def _real_matrix(x: Any, name: str, atol: float = 1e-12) -> np.ndarray:
+def real_matrix(x: Any, name: str, atol: float = 1e-12) -> np.ndarray:
     arr = as_array(x, name)
     if np.iscomplexobj(arr):
         if np.max(np.abs(arr.imag), initial=0.0) > atol:
@@ -90,7 +117,7 @@ def check_covariance(
         If ``gamma`` has NaN/inf, is complex, not square, of odd size, of the wrong number of modes,
         not symmetric, or violates ``gamma + i Omega >= 0`` (the message gives the eigenvalue).
     """
-    g = _real_matrix(gamma, name)
+    g = real_matrix(gamma, name)
     n = n_modes_of(g, name)
     if n_modes is not None and n != n_modes:
         raise ValueError(f"{name} must describe {n_modes} mode(s), got shape {g.shape}")
@@ -99,7 +126,7 @@ def check_covariance(
     if asym > atol * scale:
         raise ValueError(f"{name} is not symmetric: max |gamma - gamma^T| = {asym:.3e}")
     g = 0.5 * (g + g.T)
-    lam = float(np.linalg.eigvalsh(g + 1j * _omega(n))[0])
+    lam = float(np.linalg.eigvalsh(g + 1j * symplectic_form(n))[0])
     if lam < -atol * scale:
         raise ValueError(
             f"{name} is not a physical covariance: smallest eigenvalue of gamma + i Omega is {lam:.3e} "
@@ -165,7 +192,7 @@ def williamson(gamma: Any) -> tuple[np.ndarray, np.ndarray]:
     return nu, s
 
 
-def _check_nu_r(nu: ArrayLike, r: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+def check_nu_r(nu: ArrayLike, r: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     nu_a = np.asarray(nu, dtype=float)
     r_a = np.asarray(r, dtype=float)
     if not (np.all(np.isfinite(nu_a)) and np.all(np.isfinite(r_a))):
@@ -189,7 +216,7 @@ def squeezed_thermal(nu: float, r: float, phi: float = 0.0) -> np.ndarray:
     ValueError
         If ``nu < 1`` or any argument is NaN/inf.
     """
-    nu_a, r_a = _check_nu_r(nu, r)
+    nu_a, r_a = check_nu_r(nu, r)
     if nu_a.ndim or r_a.ndim or not np.isfinite(phi):
         raise ValueError("squeezed_thermal takes finite scalars nu, r, phi")
     c, s = np.cos(phi), np.sin(phi)
@@ -205,7 +232,7 @@ def thermal(nu: float, n_modes: int = 1) -> np.ndarray:
     ValueError
         If ``nu < 1`` or NaN.
     """
-    _check_nu_r(nu, 0.0)
+    check_nu_r(nu, 0.0)
     return float(nu) * np.eye(2 * n_modes)
 
 
@@ -257,7 +284,7 @@ def _means(d1: Any, d2: Any, dim: int) -> np.ndarray:
         if d is None:
             out.append(np.zeros(dim))
         else:
-            v = _real_matrix(d, name).reshape(-1)
+            v = real_matrix(d, name).reshape(-1)
             if v.shape != (dim,):
                 raise ValueError(f"{name} must have shape ({dim},), got {np.shape(d)}")
             out.append(v)
@@ -406,7 +433,7 @@ def c_geom(nu: ArrayLike) -> np.ndarray | float:
     >>> c_geom(1.0), round(c_geom(3.0), 6)
     (0.0, 0.961797)
     """
-    nu_a, _ = _check_nu_r(nu, 0.0)
+    nu_a, _ = check_nu_r(nu, 0.0)
     with np.errstate(divide="ignore"):
         out = np.where(nu_a > 1.0, 1.0 / (nu_a * np.arctanh(1.0 / np.maximum(nu_a, 1.0))), 0.0)
     return float(out) if out.ndim == 0 else out
