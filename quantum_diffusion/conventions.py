@@ -30,7 +30,7 @@ Information quantities
 ----------------------
 * Entropies, relative entropies, mutual informations and CMIs are in **nats** (natural logarithm).
 * ``fidelity`` in :mod:`quantum_diffusion.info` is the *root* fidelity ``||sqrt(rho) sqrt(sigma)||_1``;
-  the Gaussian module's ``fidelity`` is the Uhlmann fidelity squared, ``F = (tr|sqrt(rho) sqrt(sigma)|)^2``,
+  the Gaussian module's ``fidelity_squared`` is the Uhlmann fidelity squared, ``F = (tr|sqrt(rho) sqrt(sigma)|)^2``,
   as in the Gaussian papers.  Each docstring says which.
 
 Time directions

@@ -28,7 +28,7 @@ from scipy.linalg import expm
 from .._threads import small_blas
 from .channels import GaussianGenerator, attenuator
 from .repair import _closed_form_core
-from .states import c_geom, check_covariance, fidelity_one_mode
+from .states import c_geom, check_covariance, fidelity_squared_one_mode
 
 __all__ = [
     "repaired_diffusion",
@@ -286,7 +286,7 @@ def noise_floor_curve(
     with small_blas():
         for j, T in enumerate(ts):
             i_dec = i_all[:, j]
-            fids = np.array([fidelity_one_mode(g, decoder_output(g, T, gen)) for g in members])
+            fids = np.array([fidelity_squared_one_mode(g, decoder_output(g, T, gen)) for g in members])
             times = np.linspace(0.0, T, n_nu_grid)
             # one mode: nu = sqrt(det Sigma_t)
             nu_min = min(float(np.sqrt(np.linalg.det(p.sigma(t)))) for p in paths for t in times)

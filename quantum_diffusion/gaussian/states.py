@@ -28,8 +28,9 @@ __all__ = [
     "tmsv",
     "thermal",
     "entropy",
-    "fidelity",
-    "fidelity_one_mode",
+    "fidelity_squared",
+    "fidelity_squared_one_mode",
+    "PURE_TOL",
     "sld_fisher",
     "bkm_fisher",
     "c_geom",
@@ -108,8 +109,10 @@ def check_covariance(
     n_modes : int, optional
         Required number of modes.
     atol : float
-        Tolerance (relative to ``max(1, max|gamma|)``) for symmetry and for the smallest eigenvalue
-        of ``gamma + i Omega``.
+        Tolerance for symmetry (relative to ``max(1, max|gamma|)``) and for the smallest symplectic
+        eigenvalue, ``nu_min >= 1 - atol - 8 eps cond(gamma)`` (scale-invariant: the test is on the
+        symplectic spectrum, computed from the Cholesky factor, not on ``gamma + i Omega``; the second
+        term is the change of ``nu`` caused by rounding the entries of a squeezed covariance).
 
     Raises
     ------
@@ -126,13 +129,39 @@ def check_covariance(
     if asym > atol * scale:
         raise ValueError(f"{name} is not symmetric: max |gamma - gamma^T| = {asym:.3e}")
     g = 0.5 * (g + g.T)
-    lam = float(np.linalg.eigvalsh(g + 1j * symplectic_form(n))[0])
-    if lam < -atol * scale:
+    nu_min = _symplectic_eigenvalues_unchecked(g, name)[0]
+    # Scale-invariant test nu_min >= 1 - tol.  Rounding the entries of a squeezed covariance already moves its
+    # symplectic eigenvalues by ~eps * cond(gamma) (det gamma = prod nu^2 cancels terms of size ||gamma||^2), so
+    # that much is tolerated: 0.85 diag(e^-10, e^10) (cond 5e8) is rejected, a rotated pure state with r = 6
+    # (cond 3e10, nu off by ~2e-7 after rounding) is accepted.
+    tol = atol + _rounding_tolerance(g)
+    if nu_min < 1.0 - tol:
         raise ValueError(
-            f"{name} is not a physical covariance: smallest eigenvalue of gamma + i Omega is {lam:.3e} "
-            "(HHW convention: vacuum = identity, symplectic eigenvalues must be >= 1)"
+            f"{name} is not a physical covariance: smallest symplectic eigenvalue is {nu_min:.12g} < 1 "
+            "(HHW convention: vacuum = identity, gamma + i Omega >= 0 iff all symplectic eigenvalues >= 1)"
         )
     return g
+
+
+def _rounding_tolerance(g: np.ndarray) -> float:
+    """Change of the symplectic eigenvalues caused by rounding the entries of ``g``: ``8 eps cond(g)``."""
+    ev = np.linalg.eigvalsh(g)
+    return 8.0 * np.finfo(float).eps * float(ev[-1] / ev[0]) if ev[0] > 0 else np.inf
+
+
+def _symplectic_eigenvalues_unchecked(g: np.ndarray, name: str = "gamma") -> np.ndarray:
+    """Sorted symplectic eigenvalues of a symmetric matrix via Cholesky (raises if not positive definite)."""
+    n = g.shape[0] // 2
+    try:
+        chol = np.linalg.cholesky(g)
+    except np.linalg.LinAlgError:
+        lam = float(np.linalg.eigvalsh(g)[0])
+        raise ValueError(
+            f"{name} is not a physical covariance: it is not positive definite (smallest eigenvalue {lam:.3e}); "
+            "HHW covariances satisfy gamma + i Omega >= 0, hence gamma > 0"
+        ) from None
+    ev = np.linalg.eigvalsh(1j * chol.T @ symplectic_form(n) @ chol)
+    return np.sort(ev[n:])
 
 
 def symplectic_eigenvalues(gamma: Any) -> np.ndarray:
@@ -148,10 +177,7 @@ def symplectic_eigenvalues(gamma: Any) -> np.ndarray:
         If ``gamma`` is not a physical covariance (see :func:`check_covariance`).
     """
     g = check_covariance(gamma)
-    n = g.shape[0] // 2
-    chol = np.linalg.cholesky(g)
-    ev = np.linalg.eigvalsh(1j * chol.T @ omega(n) @ chol)
-    return np.sort(ev[n:])
+    return _symplectic_eigenvalues_unchecked(g)
 
 
 def williamson(gamma: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -214,13 +240,19 @@ def squeezed_thermal(nu: float, r: float, phi: float = 0.0) -> np.ndarray:
     Raises
     ------
     ValueError
-        If ``nu < 1`` or any argument is NaN/inf.
+        If ``nu < 1``, any argument is NaN/inf, or :math:`\nu e^{2|r|}` overflows (the message names ``r``).
     """
     nu_a, r_a = check_nu_r(nu, r)
     if nu_a.ndim or r_a.ndim or not np.isfinite(phi):
         raise ValueError("squeezed_thermal takes finite scalars nu, r, phi")
     c, s = np.cos(phi), np.sin(phi)
     rot = np.array([[c, -s], [s, c]])
+    big = float(nu_a) * np.exp(2 * abs(float(r_a))) if abs(float(r_a)) < 354.0 else np.inf
+    if not np.isfinite(big) or big > 1e150:
+        raise ValueError(
+            f"squeezing r = {float(r_a)!r} with nu = {float(nu_a)!r} gives covariance entries "
+            f"nu * e^(2|r|) beyond 1e150 (float overflow); use |r| <= {0.5 * np.log(1e150 / float(nu_a)):.1f}"
+        )
     return float(nu_a) * rot @ np.diag([np.exp(-2 * float(r_a)), np.exp(2 * float(r_a))]) @ rot.T
 
 
@@ -291,14 +323,26 @@ def _means(d1: Any, d2: Any, dim: int) -> np.ndarray:
     return out[0] - out[1]
 
 
-def fidelity_one_mode(gamma1: Any, gamma2: Any, d1: Any = None, d2: Any = None) -> float:
-    r"""Closed-form Uhlmann fidelity of two one-mode Gaussian states (HHW units).
+def fidelity_squared_one_mode(gamma1: Any, gamma2: Any, d1: Any = None, d2: Any = None) -> float:
+    r"""Closed-form squared Uhlmann fidelity of two one-mode Gaussian states (HHW units).
 
     .. math:: F = \frac{2\, e^{-\delta^T(\gamma_1+\gamma_2)^{-1}\delta}}{\sqrt{\Delta+\Lambda}-\sqrt{\Lambda}},
               \quad \Delta = \det(\gamma_1+\gamma_2),\ \Lambda = (\det\gamma_1 - 1)(\det\gamma_2 - 1),
 
     with :math:`\delta = d_1 - d_2` (Scutaru 1998; Marian & Marian 2012).  ``F`` is the squared
     fidelity :math:`(\mathrm{tr}|\sqrt{\rho_1}\sqrt{\rho_2}|)^2`; see :mod:`quantum_diffusion.conventions`.
+
+    Parameters
+    ----------
+    gamma1, gamma2 : array_like, shape (2, 2)
+        One-mode HHW covariances.
+    d1, d2 : array_like, shape (2,), optional
+        Means (default zero).
+
+    Returns
+    -------
+    float
+        :math:`F \in [0, 1]`.
 
     Raises
     ------
@@ -315,11 +359,25 @@ def fidelity_one_mode(gamma1: Any, gamma2: Any, d1: Any = None, d2: Any = None) 
     return float(2.0 * np.exp(-expo) / (np.sqrt(big_delta + lam) - np.sqrt(lam)))
 
 
-def fidelity(gamma1: Any, gamma2: Any, d1: Any = None, d2: Any = None) -> float:
-    r"""Uhlmann fidelity :math:`F = (\mathrm{tr}|\sqrt{\rho_1}\sqrt{\rho_2}|)^2` of two n-mode Gaussian states.
+#: Symplectic eigenvalues within this distance of 1 count as pure in :func:`fidelity_squared` (the overlap
+#: formula is then exact up to O(nu - 1), far below the O(sqrt(eps)) loss of the general formula there).
+PURE_TOL = 1e-9
 
-    One mode: the closed form of :func:`fidelity_one_mode`.  n modes: the formula of Banchi,
-    Braunstein & Pirandola, PRL 115, 260501 (2015), written with :math:`V_i = \gamma_i/2`:
+
+def fidelity_squared(gamma1: Any, gamma2: Any, d1: Any = None, d2: Any = None) -> float:
+    r"""Squared Uhlmann fidelity :math:`F = (\mathrm{tr}|\sqrt{\rho_1}\sqrt{\rho_2}|)^2` of two n-mode Gaussian states.
+
+    (:func:`quantum_diffusion.info.fidelity` is the *root* fidelity; this one is squared, as in the Gaussian
+    papers.)  If a state is pure (all symplectic eigenvalues within ``PURE_TOL`` of 1, plus the rounding allowance
+    ``8 eps cond(gamma)`` of :func:`check_covariance`) the overlap formula is used,
+
+    .. math:: F = \frac{\mathrm{tr}(\rho_1\rho_2)}{\sqrt{\prod_{\rm pure}\mathrm{tr}\rho_k^2}},\qquad
+              \mathrm{tr}(\rho_1\rho_2) = \frac{2^n e^{-\delta^T(\gamma_1+\gamma_2)^{-1}\delta}}
+              {\sqrt{\det(\gamma_1+\gamma_2)}},\quad \mathrm{tr}\rho^2 = \det(\gamma)^{-1/2},
+
+    (the purity normalisation is 1 in exact arithmetic and makes :math:`F(\rho, \rho) = 1` exact for
+    rounded pure inputs).  One mode, mixed: :func:`fidelity_squared_one_mode`.  n modes, mixed: Banchi,
+    Braunstein & Pirandola, PRL 115, 260501 (2015), with :math:`V_i = \gamma_i/2`:
 
     .. math::
         V_{\rm aux} = \Omega^T (V_1+V_2)^{-1}(\Omega/4 + V_2\Omega V_1),\qquad
@@ -331,7 +389,14 @@ def fidelity(gamma1: Any, gamma2: Any, d1: Any = None, d2: Any = None) -> float:
     Parameters
     ----------
     gamma1, gamma2 : array_like, shape (2n, 2n)
-    d1, d2 : array_like, shape (2n,), optional (default zero)
+        HHW covariances.
+    d1, d2 : array_like, shape (2n,), optional
+        Means (default zero).
+
+    Returns
+    -------
+    float
+        :math:`F \in [0, 1]`.
 
     Raises
     ------
@@ -341,7 +406,7 @@ def fidelity(gamma1: Any, gamma2: Any, d1: Any = None, d2: Any = None) -> float:
     Examples
     --------
     >>> import numpy as np
-    >>> round(fidelity(np.eye(2), np.eye(2), [np.sqrt(2) * 0.5, 0.0]), 12)  # |<0|alpha=0.5>|^2 = e^{-1/4}
+    >>> round(fidelity_squared(np.eye(2), np.eye(2), [np.sqrt(2) * 0.5, 0.0]), 12)  # |<0|alpha=0.5>|^2 = e^{-1/4}
     0.778800783071
     """
     g1 = check_covariance(gamma1, "gamma1")
@@ -349,9 +414,17 @@ def fidelity(gamma1: Any, gamma2: Any, d1: Any = None, d2: Any = None) -> float:
     if g1.shape != g2.shape:
         raise ValueError(f"gamma1 and gamma2 must have the same shape, got {g1.shape} and {g2.shape}")
     n = g1.shape[0] // 2
-    if n == 1:
-        return fidelity_one_mode(g1, g2, d1, d2)
     delta = _means(d1, d2, 2 * n)
+    pure = [bool(_symplectic_eigenvalues_unchecked(g)[-1] <= 1.0 + PURE_TOL + _rounding_tolerance(g)) for g in (g1, g2)]
+    expo = float(delta @ np.linalg.solve(g1 + g2, delta))
+    if any(pure):
+        log_f = n * np.log(2.0) - 0.5 * np.linalg.slogdet(g1 + g2)[1] - expo
+        for g, is_pure in zip((g1, g2), pure):
+            if is_pure:
+                log_f += 0.25 * np.linalg.slogdet(g)[1]
+        return float(min(np.exp(log_f), 1.0))
+    if n == 1:
+        return fidelity_squared_one_mode(g1, g2, d1, d2)
     om = omega(n)
     v1, v2 = g1 / 2.0, g2 / 2.0
     si12 = np.linalg.inv(v1 + v2)
@@ -361,7 +434,7 @@ def fidelity(gamma1: Any, gamma2: Any, d1: Any = None, d2: Any = None) -> float:
     # sqrtm of a real matrix with real positive spectrum; drop the round-off imaginary part.
     p = np.real(sqrtm(p)) if np.max(np.abs(p)) > 1e-12 else np.zeros_like(p)
     p = 2.0 * (p + np.eye(2 * n)) @ vaux
-    f = np.sqrt(np.linalg.det(si12) * np.linalg.det(p)) * np.exp(-delta @ np.linalg.solve(g1 + g2, delta))
+    f = np.sqrt(np.linalg.det(si12) * np.linalg.det(p)) * np.exp(-expo)
     return float(np.real(f))
 
 

@@ -11,7 +11,7 @@ from quantum_diffusion.gaussian import (
     c_geom,
     decoder_irreversibility,
     decoder_output,
-    fidelity,
+    fidelity_squared,
     noise_floor,
     repair_cost_map,
     repair_rate,
@@ -58,7 +58,7 @@ def test_mixed_target_infidelity_is_quadratic_while_i_dec_is_linear() -> None:
     g0 = squeezed_thermal(1.5, 0.9)  # violates CP at t = 0 (cosh 1.8 > 1.5)
     ts = np.array([0.004, 0.002, 0.001])  # asymptotic regime (measured slopes 0.99 and 1.98)
     i_dec = np.array([decoder_irreversibility(g0, t) for t in ts])
-    infid = np.array([-2 * np.log(fidelity(g0, decoder_output(g0, t))) for t in ts])
+    infid = np.array([-2 * np.log(fidelity_squared(g0, decoder_output(g0, t))) for t in ts])
     s_i = np.polyfit(np.log(ts), np.log(i_dec), 1)[0]
     s_f = np.polyfit(np.log(ts), np.log(infid), 1)[0]
     assert 0.95 < s_i < 1.05

@@ -13,8 +13,8 @@ from quantum_diffusion.gaussian import (
     c_geom,
     check_covariance,
     entropy,
-    fidelity,
-    fidelity_one_mode,
+    fidelity_squared,
+    fidelity_squared_one_mode,
     sld_fisher,
     squeezed_thermal,
     symplectic_eigenvalues,
@@ -60,7 +60,7 @@ def test_bkm_fisher_of_pure_state_raises() -> None:
 
 def test_fidelity_shape_mismatch_raises() -> None:
     with pytest.raises(ValueError, match="same shape"):
-        fidelity(np.eye(2), np.eye(4))
+        fidelity_squared(np.eye(2), np.eye(4))
 
 
 # ---------------------------------------------------------------- symplectic structure
@@ -170,19 +170,19 @@ def test_fidelity_against_thewalrus(rng: np.random.Generator) -> None:
     for n in (1, 2):
         g1, g2 = random_covariance(rng, n), random_covariance(rng, n)
         d1, d2 = rng.normal(size=2 * n) * 0.3, rng.normal(size=2 * n) * 0.3
-        ours = fidelity(g1, g2, d1, d2)
+        ours = fidelity_squared(g1, g2, d1, d2)
         for hbar in (1.0, 2.0):
             tw = tw_fidelity(np.sqrt(hbar) * xpxp_to_xxpp(d1), hhw_to_thewalrus(g1, hbar),
                              np.sqrt(hbar) * xpxp_to_xxpp(d2), hhw_to_thewalrus(g2, hbar), hbar=hbar)
             assert np.isclose(ours, tw, rtol=1e-9)
 
 
-def test_fidelity_one_mode_closed_form_equals_general_formula(rng: np.random.Generator) -> None:
+def test_fidelity_squared_one_mode_closed_form_equals_general_formula(rng: np.random.Generator) -> None:
     """The Scutaru closed form and the Banchi-Braunstein-Pirandola formula (forced through n = 2 product)."""
     g1, g2 = random_covariance(rng, 1), random_covariance(rng, 1)
-    f1 = fidelity_one_mode(g1, g2)
+    f1 = fidelity_squared_one_mode(g1, g2)
     # fidelity is multiplicative on products; the 2-mode route uses the general formula
-    f2 = fidelity(np.kron(np.eye(2), g1), np.kron(np.eye(2), g2))
+    f2 = fidelity_squared(np.kron(np.eye(2), g1), np.kron(np.eye(2), g2))
     assert np.isclose(f2, f1**2, rtol=1e-9)
 
 
@@ -190,20 +190,50 @@ def test_fidelity_against_truncated_fock(n_fock: int = 70) -> None:
     rho1 = fock_state(1.6, 0.35, 0.2, n_fock)
     rho2 = fock_state(1.2, 0.15, 1.1, n_fock)
     f_fock = qutip.fidelity(rho1, rho2) ** 2  # qutip returns the root fidelity
-    f_gauss = fidelity(fock_covariance(rho1), fock_covariance(rho2))
+    f_gauss = fidelity_squared(fock_covariance(rho1), fock_covariance(rho2))
     assert np.isclose(f_gauss, f_fock, rtol=1e-7)
 
 
 def test_fidelity_identity_and_pure_overlap() -> None:
     g = squeezed_thermal(2.0, 0.5, 0.3)
-    assert np.isclose(fidelity(g, g), 1.0, rtol=1e-12)
+    assert np.isclose(fidelity_squared(g, g), 1.0, rtol=1e-12)
     # coherent state |alpha> vs vacuum: F = exp(-|alpha|^2), d = sqrt(2) (Re alpha, Im alpha)
     alpha = 0.7 + 0.2j
     d = np.sqrt(2) * np.array([alpha.real, alpha.imag])
-    assert np.isclose(fidelity(np.eye(2), np.eye(2), d, None), np.exp(-abs(alpha) ** 2), rtol=1e-12)
+    assert np.isclose(fidelity_squared(np.eye(2), np.eye(2), d, None), np.exp(-abs(alpha) ** 2), rtol=1e-12)
 
 
 def test_two_mode_fidelity_of_pure_tmsv_states() -> None:
     """|<TMSV(s1)|TMSV(s2)>|^2 = 1 / cosh^2(s1 - s2) (sum of a geometric series in the Fock basis)."""
     for s1, s2 in [(0.5, 0.7), (0.0, 1.0), (0.3, 0.3)]:
-        assert np.isclose(fidelity(tmsv(s1), tmsv(s2)), 1 / np.cosh(s1 - s2) ** 2, rtol=1e-10)
+        assert np.isclose(fidelity_squared(tmsv(s1), tmsv(s2)), 1 / np.cosh(s1 - s2) ** 2, rtol=1e-10)
+
+
+# ---------------------------------------------------------------- regressions (issue 13, items 5 and 6)
+def test_issue13_item5_check_covariance_is_scale_invariant() -> None:
+    # symplectic eigenvalue 0.85 < 1, hidden behind a large entry e^10: must be rejected
+    with pytest.raises(ValueError, match="symplectic eigenvalue"):
+        check_covariance(0.85 * np.diag([np.exp(-10.0), np.exp(10.0)]))
+    with pytest.raises(ValueError, match="symplectic eigenvalue"):
+        check_covariance(np.kron(np.eye(2), 0.999 * np.diag([np.exp(-12.0), np.exp(12.0)])))
+    # physical states with the same squeezing (and pure ones) are accepted
+    check_covariance(np.diag([np.exp(-10.0), np.exp(10.0)]))
+    check_covariance(squeezed_thermal(1.0, 6.0, 0.3))
+    check_covariance(tmsv(4.0))
+
+
+def test_issue13_item5_squeezed_thermal_overflow_names_r() -> None:
+    with pytest.raises(ValueError, match="r = 400"):
+        squeezed_thermal(2.0, 400.0)
+    assert np.all(np.isfinite(squeezed_thermal(2.0, 100.0)))
+
+
+def test_issue13_item6_multimode_fidelity_of_pure_entangled_states() -> None:
+    for s in (3.0, 5.0):
+        assert abs(fidelity_squared(tmsv(s), tmsv(s)) - 1.0) < 1e-12
+    assert abs(fidelity_squared(tmsv(3.0), tmsv(3.2)) - 1.0 / np.cosh(0.2) ** 2) < 1e-9
+    # one pure, one mixed: F = <psi|rho|psi>, equal to the general formula on a mildly squeezed example
+    mixed = np.kron(np.eye(2), 1.5 * np.eye(2))
+    fa = fidelity_squared(tmsv(0.3), mixed)
+    fb = fidelity_squared(mixed, tmsv(0.3))
+    assert fa == pytest.approx(fb, rel=1e-12) and 0.0 < fa < 1.0
