@@ -10,15 +10,14 @@ Conventions: HHW (see :mod:`quantum_diffusion.conventions`).
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
-import cvxpy as cp
 import numpy as np
 
 from .._validation import as_array, check_hermitian
 from .channels import GaussianGenerator
+from .sdp import SDPSolverError, solve_with_retries, solver_attempts
 from .states import real_matrix, bkm_fisher, check_covariance, n_modes_of, sld_fisher
 
 __all__ = [
@@ -31,25 +30,9 @@ __all__ = [
     "repair_cost_map",
 ]
 
-# Tight tolerances first.  The minimal repair is a degenerate SDP (the optimum sits on the boundary of both
-# cones, and cvxpy's real embedding of the Hermitian cone doubles the ranks), so CLARABEL sometimes stops at
-# "optimal_inaccurate", depending on round-off in the data; we then retry at 1e-9, 1e-8 and 1e-7 with
-# shorter interior-point steps before giving up.  The tolerance that succeeded is reported in RepairResult.solver_tol.
-# Every attempt states all its tolerances: cvxpy warm-starts CLARABEL from a cached solver that keeps
-# earlier settings.
-CLARABEL_TIGHT = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10, "tol_ktratio": 1e-8}
-CLARABEL_1E9 = {"tol_gap_abs": 1e-9, "tol_gap_rel": 1e-9, "tol_feas": 1e-9, "tol_ktratio": 1e-7,
-                "max_step_fraction": 0.8}  # shorter steps: measured 0/800 failures on score-lift instances
-CLARABEL_DEFAULT = {"tol_gap_abs": 1e-8, "tol_gap_rel": 1e-8, "tol_feas": 1e-8, "tol_ktratio": 1e-6,
-                    "max_step_fraction": 0.5}
-CLARABEL_LOOSE = {"tol_gap_abs": 1e-7, "tol_gap_rel": 1e-7, "tol_feas": 1e-7, "tol_ktratio": 1e-5,
-                  "max_step_fraction": 0.5}
-DEFAULT_SOLVER_OPTS: dict[str, list[dict[str, Any]]] = {
-    "CLARABEL": [CLARABEL_TIGHT, CLARABEL_1E9, CLARABEL_DEFAULT, CLARABEL_LOOSE]
-}
 
 
-class RepairSolverError(RuntimeError):
+class RepairSolverError(SDPSolverError):
     """The repair SDP failed, was inaccurate, or its answer does not restore CP."""
 
 
@@ -161,11 +144,10 @@ class RepairProblem:
         if int(n_modes) != n_modes or n_modes < 1:
             raise ValueError(f"n_modes must be a positive integer, got {n_modes!r}")
         self.n_modes = int(n_modes)
+        import cvxpy as cp  # lazy: importing the Gaussian package must not load cvxpy
+
         self.solver = solver
-        if solver_opts is None:
-            self.attempts = [dict(o) for o in DEFAULT_SOLVER_OPTS.get(solver, [{}])]
-        else:
-            self.attempts = [dict(solver_opts)]
+        self.attempts = solver_attempts(solver, solver_opts)
         self.tol = float(tol)
         dim = 2 * self.n_modes
         # Whitened form: with M' = W^{1/2} M W^{1/2} / s and dD' = W^{1/2} dD W^{1/2} / s (s = max|M'|),
@@ -197,20 +179,12 @@ class RepairProblem:
         m_white = w_half @ mm @ w_half
         scale = max(float(np.max(np.abs(m_white))), 1e-300)
         self.m_param.value = 0.5 * (m_white + m_white.conj().T) / scale
-        status = "not_run"
-        for opts in self.attempts:
-            try:
-                with warnings.catch_warnings():
-                    # an inaccurate status is handled below (retry, then a RepairSolverError)
-                    warnings.filterwarnings("ignore", message="Solution may be inaccurate")
-                    self.problem.solve(solver=self.solver, **opts)
-            except cp.error.SolverError as exc:
-                raise RepairSolverError(f"repair SDP: solver {self.solver} failed: {exc}") from exc
-            status = self.problem.status
-            if status == cp.OPTIMAL:
-                break
-        if status != cp.OPTIMAL or self.delta.value is None:
-            raise RepairSolverError(f"repair SDP not solved to optimality: status {status!r} ({self.solver})")
+        try:
+            status, tol_reached = solve_with_retries(self.problem, self.solver, self.attempts, what="repair SDP")
+        except SDPSolverError as exc:
+            raise RepairSolverError(str(exc)) from exc
+        if self.delta.value is None:
+            raise RepairSolverError(f"repair SDP returned no solution ({self.solver})")
         dd = scale * w_mhalf @ np.asarray(self.delta.value, dtype=float) @ w_mhalf
         dd = 0.5 * (dd + dd.T)
         after = _lam_min(mm + dd)
@@ -227,7 +201,7 @@ class RepairProblem:
             lambda_min_after=after,
             weight=w,
             method=f"sdp:{self.solver}",
-            solver_tol=float(opts.get("tol_gap_rel", float("nan"))),
+            solver_tol=tol_reached,
         )
 
 
