@@ -7,6 +7,7 @@ half-written one.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -38,7 +39,9 @@ def atomic_write(path: str | os.PathLike, writer: Callable[[IO[bytes]], None]) -
 
 
 def to_jsonable(obj: Any) -> Any:
-    """Convert numpy scalars/arrays (recursively) to plain Python for ``json``."""
+    """Convert numpy scalars/arrays and dataclass instances (recursively) to plain Python for ``json``."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):  # frozen result objects -> field dicts
+        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
     if isinstance(obj, dict):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):

@@ -27,6 +27,7 @@ __all__ = [
     "repair_weight",
     "minimal_repair",
     "minimal_repair_closed_form",
+    "repair_closed_form_core",
     "repair_cost_map",
 ]
 
@@ -260,8 +261,23 @@ def minimal_repair(
     return problem.solve(mm, w)
 
 
-def _closed_form_core(a: np.ndarray, b: float, w: np.ndarray) -> np.ndarray:
-    """Closed-form one-mode repair of ``M = a + i b sigma`` with weight ``w`` (no validation; see below)."""
+def repair_closed_form_core(a: np.ndarray, b: float, w: np.ndarray) -> np.ndarray:
+    """Closed-form one-mode repair of ``M = a + i b sigma`` with weight ``w``, no validation (hot loops).
+
+    Parameters
+    ----------
+    a : ndarray, shape (2, 2)
+        Real symmetric part of ``M``.
+    b : float
+        Coefficient of ``i sigma`` in ``M``.
+    w : ndarray, shape (2, 2)
+        Positive-definite weight.
+
+    Returns
+    -------
+    ndarray, shape (2, 2)
+        :math:`\\Delta D^*` (see :func:`minimal_repair_closed_form` for the formula).
+    """
     wv, we = np.linalg.eigh(w)
     w_half = (we * np.sqrt(wv)) @ we.T
     w_mhalf = (we / np.sqrt(wv)) @ we.T
@@ -307,7 +323,7 @@ def minimal_repair_closed_form(M: Any, weight: Any = "bkm", *, gamma_ref: Any = 
     if mm.shape != (2, 2):
         raise ValueError(f"the closed form is for one mode (M of shape (2, 2)), got {mm.shape}")
     w = repair_weight(weight, gamma_ref, 1)
-    dd = _closed_form_core(mm.real, float(mm[0, 1].imag), w)
+    dd = repair_closed_form_core(mm.real, float(mm[0, 1].imag), w)
     return RepairResult(
         delta_d=dd,
         cost=0.25 * float(np.trace(w @ dd)),

@@ -83,7 +83,8 @@ def solve_with_retries(problem: Any, solver: str, attempts: list[dict[str, Any]]
     Raises
     ------
     SDPSolverError
-        If the solver raises, or no attempt ends with status ``"optimal"`` (the last status is named).
+        If no attempt ends with status ``"optimal"`` (a solver exception counts as a failed attempt; the last
+        status is named).
     """
     import cvxpy as cp
 
@@ -94,9 +95,11 @@ def solve_with_retries(problem: Any, solver: str, attempts: list[dict[str, Any]]
                 # an inaccurate status is handled here (retry, then an SDPSolverError)
                 warnings.filterwarnings("ignore", message="Solution may be inaccurate")
                 problem.solve(solver=solver, **opts)
-        except cp.error.SolverError as exc:
-            raise SDPSolverError(f"{what}: solver {solver} failed: {exc}") from exc
+        except cp.error.SolverError as exc:  # numerical failure at this tolerance: try the next one
+            status = f"solver error: {exc}"
+            continue
         status = problem.status
         if status == cp.OPTIMAL:
             return status, float(opts.get("tol_gap_rel", float("nan")))
-    raise SDPSolverError(f"{what} not solved to optimality: status {status!r} ({solver})")
+    raise SDPSolverError(f"{what} not solved to optimality at any of {len(attempts)} tolerance(s): last status "
+                         f"{status!r} ({solver})")

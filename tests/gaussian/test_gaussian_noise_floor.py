@@ -82,5 +82,5 @@ def test_noise_floor_input_errors() -> None:
         noise_floor([], 1.0)
     with pytest.raises(ValueError, match="depth"):
         decoder_irreversibility(np.eye(2), -1.0)
-    with pytest.raises(ValueError, match="one-mode"):
+    with pytest.raises(ValueError, match="mode"):  # generator and covariance disagree on the number of modes
         repair_rate(np.eye(2), attenuator(1.0, 2))

@@ -81,8 +81,8 @@ def test_n_mode_sdp_is_additive_on_products() -> None:
 
 
 def test_reverse_cost_input_errors() -> None:
-    with pytest.raises(ValueError, match="1 mode"):
-        exact_reverse_cost(np.eye(4))
+    with pytest.raises(ValueError, match="even shape"):  # n modes are accepted (issue 15 item 4), odd sizes not
+        exact_reverse_cost(np.eye(3))
     with pytest.raises(ValueError, match="rate"):
         exact_reverse_cost(np.eye(2), rate=-1.0)
     with pytest.raises(ValueError, match="infinite"):
