@@ -3,8 +3,8 @@ r"""One retry loop for the package's small semidefinite programs (cvxpy + CLARAB
 The repair and reverse-cost SDPs are degenerate (their optima sit on the boundary of both cones, and cvxpy's real
 embedding of the Hermitian cone doubles the ranks), so CLARABEL sometimes stops at "optimal_inaccurate" depending on
 round-off in the data.  :func:`solve_with_retries` therefore tries a ladder of tolerances, tight first, and reports
-the tolerance that succeeded.  Every attempt states all its tolerances because cvxpy warm-starts CLARABEL from a
-cached solver that keeps earlier settings.
+the tolerance that succeeded.  Every attempt states all its tolerances and is solved without warm start, because a
+cached CLARABEL solver keeps earlier settings and the stalled state of a failed attempt.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 __all__ = [
     "CLARABEL_TIGHT",
     "CLARABEL_1E9",
+    "CLARABEL_1E9_NODYN",
     "CLARABEL_DEFAULT",
     "CLARABEL_LOOSE",
     "DEFAULT_SOLVER_OPTS",
@@ -26,12 +27,16 @@ __all__ = [
 CLARABEL_TIGHT = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10, "tol_ktratio": 1e-8}
 CLARABEL_1E9 = {"tol_gap_abs": 1e-9, "tol_gap_rel": 1e-9, "tol_feas": 1e-9, "tol_ktratio": 1e-7,
                 "max_step_fraction": 0.8}  # shorter steps: measured 0/800 failures on score-lift instances
+# CLARABEL's dynamic regularisation (delta = 2e-7) makes the interior-point steps stall near 1e-8 on these degenerate
+# problems ("AlmostSolved", step 0); without it the 8-mode repair reaches 1e-9 (measured: 4/4 random 8-mode
+# references, 300/300 one-mode score-lift references; benchmarks/gaussian_bench.py).
+CLARABEL_1E9_NODYN = {**CLARABEL_1E9, "dynamic_regularization_enable": False, "max_iter": 400}
 CLARABEL_DEFAULT = {"tol_gap_abs": 1e-8, "tol_gap_rel": 1e-8, "tol_feas": 1e-8, "tol_ktratio": 1e-6,
                     "max_step_fraction": 0.5}
 CLARABEL_LOOSE = {"tol_gap_abs": 1e-7, "tol_gap_rel": 1e-7, "tol_feas": 1e-7, "tol_ktratio": 1e-5,
                   "max_step_fraction": 0.5}
 DEFAULT_SOLVER_OPTS: dict[str, list[dict[str, Any]]] = {
-    "CLARABEL": [CLARABEL_TIGHT, CLARABEL_1E9, CLARABEL_DEFAULT, CLARABEL_LOOSE]
+    "CLARABEL": [CLARABEL_TIGHT, CLARABEL_1E9_NODYN, CLARABEL_1E9, CLARABEL_DEFAULT, CLARABEL_LOOSE]
 }
 
 
@@ -94,7 +99,9 @@ def solve_with_retries(problem: Any, solver: str, attempts: list[dict[str, Any]]
             with warnings.catch_warnings():
                 # an inaccurate status is handled here (retry, then an SDPSolverError)
                 warnings.filterwarnings("ignore", message="Solution may be inaccurate")
-                problem.solve(solver=solver, **opts)
+                # warm_start=False: a cached CLARABEL solver keeps settings (dynamic regularisation) and the
+                # state of a failed attempt; a retry from it stalls again (measured on the 8-mode repair).
+                problem.solve(solver=solver, warm_start=False, **opts)
         except cp.error.SolverError as exc:  # numerical failure at this tolerance: try the next one
             status = f"solver error: {exc}"
             continue
