@@ -20,6 +20,7 @@ __all__ = ["AREAS", "run_demo"]
 #: area name -> module providing ``demo_sections(out)``; order is the report's order.
 AREAS: dict[str, str] = {
     "gaussian": "quantum_diffusion.demo.gaussian",
+    "gaussian_petz": "quantum_diffusion.demo.gaussian_petz",
     "petz": "quantum_diffusion.demo.petz",
     "classical_limit": "quantum_diffusion.demo.classical_limit",
     "toric": "quantum_diffusion.demo.toric",

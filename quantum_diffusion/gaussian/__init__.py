@@ -3,6 +3,7 @@
 Conventions: see :mod:`quantum_diffusion.conventions` (HHW covariances, xpxp, vacuum = identity).
 """
 
+from .comparison import PetzComparison, PetzComparisonGrid, compare_petz_bayes, petz_comparison_grid
 from .channels import GaussianChannel, GaussianGenerator, attenuator
 from .multimode import TwoModeResult, two_mode_angle_scan, two_mode_example, two_mode_reference
 from .noise_floor import (
@@ -45,6 +46,10 @@ from .states import (
 from .witness import tmsv_output, tmsv_schur_complement, tmsv_witness
 
 __all__ = [
+    "PetzComparison",
+    "PetzComparisonGrid",
+    "compare_petz_bayes",
+    "petz_comparison_grid",
     "GaussianChannel",
     "GaussianGenerator",
     "attenuator",
