@@ -48,7 +48,7 @@ def per_point_loop(nu: np.ndarray, r: np.ndarray) -> np.ndarray:
 
 
 def _best_of(fn, repeats: int = 5) -> tuple[np.ndarray, float]:
-    """Result and the best wall time of ``repeats`` calls (the minimum is the least load-sensitive)."""
+    """Return the result and the best wall time of ``repeats`` calls (the minimum is the least load-sensitive)."""
     best = np.inf
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -58,6 +58,7 @@ def _best_of(fn, repeats: int = 5) -> tuple[np.ndarray, float]:
 
 
 def bench_phase_diagram(n_grid: int) -> None:
+    """Time the batched phase diagram against a per-point loop."""
     nu = np.linspace(1.0, 5.0, n_grid)
     r = np.linspace(0.0, 1.5, n_grid)
     vec, t_vec = _best_of(lambda: bayes_min_eig_grid(nu[:, None], r[None, :]))
@@ -83,6 +84,7 @@ def _points(n: int, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def bench_repair(n_sdp: int) -> None:
+    """Time the reused vs rebuilt one-mode repair SDP and the closed form."""
     pts = _points(n_sdp)
     with small_blas():
         problem = RepairProblem(1)
@@ -105,6 +107,7 @@ def bench_repair(n_sdp: int) -> None:
 
 
 def bench_eight_modes(seed: int = 1) -> None:
+    """Solve one 8-mode repair SDP and report the time and the solver tolerance reached (goal 1e-9)."""
     n = 8
     rng = np.random.default_rng(seed)
     h = rng.normal(size=(2 * n, 2 * n)) * 0.3
@@ -125,6 +128,7 @@ def bench_eight_modes(seed: int = 1) -> None:
 
 
 def _fock_moments(x: np.ndarray, quads: list[np.ndarray]) -> np.ndarray:
+    """Second moments <{R_k, R_l}> of an operator in a truncated Fock space."""
     return np.array([[np.trace((u @ w + w @ u) @ x).real for w in quads] for u in quads])
 
 
@@ -202,6 +206,7 @@ def bench_fock_crosscheck(cutoffs: tuple[int, ...] = (8, 12, 16, 20, 26, 32, 40)
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Run every Gaussian benchmark."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n-grid", type=int, default=401)
     ap.add_argument("--n-sdp", type=int, default=40)

@@ -1,5 +1,7 @@
 """Two-mode score-lift with non-commuting squeezing directions: CP defect and repaired noise vs angle (PNG + JSON).
 
+Usage::
+
     python examples/gaussian_multimode.py --n-angles 25 --out results/
 """
 
@@ -13,13 +15,25 @@ from quantum_diffusion.demo.report import save_figure
 from quantum_diffusion.io import atomic_write_json
 
 
-def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n-angles", type=int, default=25)
-    ap.add_argument("--nu", type=float, nargs=2, default=[1.2, 2.5])
-    ap.add_argument("--r", type=float, nargs=2, default=[0.9, 0.7])
+def main(argv: list[str] | None = None) -> int:
+    """Run the example and write its PNG and JSON into ``--out``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Command-line arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status (0).
+    """
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap.add_argument("--n-angles", type=int, default=25, help="relative squeezing angles scanned")
+    ap.add_argument("--nu", type=float, nargs=2, default=[1.2, 2.5], help="symplectic eigenvalues")
+    ap.add_argument("--r", type=float, nargs=2, default=[0.9, 0.7], help="local squeezings")
     ap.add_argument("--theta", type=float, default=0.7853981633974483, help="beam-splitter angle")
-    ap.add_argument("--out", type=Path, default=Path("results"))
+    ap.add_argument("--out", type=Path, default=Path("results/examples/gaussian_multimode"), help="output folder")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     data = multimode_data(args.n_angles, nu=tuple(args.nu), r=tuple(args.r), theta=args.theta)
@@ -28,7 +42,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"lambda_min range [{data['lambda_min'].min():.3f}, {data['lambda_min'].max():.3f}], "
           f"joint cost [{data['cost'].min():.3f}, {data['cost'].max():.3f}], "
           f"mode-wise cost {data['modewise_cost'][0]:.3f}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

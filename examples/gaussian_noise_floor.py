@@ -3,6 +3,8 @@
 For mixed targets the inequality fails at small depth (-2 ln F is quadratic in the injected noise,
 I_dec linear); near-pure targets satisfy it.  Both sides are reported, never forced.
 
+Usage::
+
     python examples/gaussian_noise_floor.py --depths 0.05 0.1 0.2 0.5 1 2 --out results/
 """
 
@@ -16,10 +18,22 @@ from quantum_diffusion.demo.report import save_figure
 from quantum_diffusion.io import atomic_write_json
 
 
-def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--depths", type=float, nargs="+", default=[0.05, 0.1, 0.2, 0.5, 1.0, 2.0])
-    ap.add_argument("--out", type=Path, default=Path("results"))
+def main(argv: list[str] | None = None) -> int:
+    """Run the example and write its PNG and JSON into ``--out``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Command-line arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status (0).
+    """
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap.add_argument("--depths", type=float, nargs="+", default=[0.05, 0.1, 0.2, 0.5, 1.0, 2.0], help="depths T")
+    ap.add_argument("--out", type=Path, default=Path("results/examples/gaussian_noise_floor"), help="output folder")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     data = noise_floor_data(args.depths)
@@ -28,7 +42,8 @@ def main(argv: list[str] | None = None) -> None:
     for name, fam in data["families"].items():
         print(f"{name}: bound holds at {sum(fam['holds'])}/{len(fam['holds'])} depths; "
               f"-2lnF/I^2 in [{min(fam['lhs_over_i_wc_sq']):.2f}, {max(fam['lhs_over_i_wc_sq']):.2f}]")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

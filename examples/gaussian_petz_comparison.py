@@ -1,5 +1,7 @@
 """Gaussian Petz / rotated / twirled backward generators vs the score lift, its repair and C* (PNG + JSON).
 
+Usage::
+
     python examples/gaussian_petz_comparison.py --n-nu 25 --n-r 25 --out results/examples/gaussian_petz_comparison
 """
 

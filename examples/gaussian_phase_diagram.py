@@ -1,5 +1,7 @@
 """Theorem-1 phase diagram of the Gaussian score-lift and the minimal BKM repair-cost map (PNG + JSON).
 
+Usage::
+
     python examples/gaussian_phase_diagram.py --n-nu 401 --n-r 401 --out results/
 """
 
@@ -18,14 +20,26 @@ from quantum_diffusion.demo.report import save_figure
 from quantum_diffusion.io import atomic_write_json
 
 
-def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--nu-max", type=float, default=5.0)
-    ap.add_argument("--r-max", type=float, default=1.5)
-    ap.add_argument("--n-nu", type=int, default=401)
-    ap.add_argument("--n-r", type=int, default=401)
+def main(argv: list[str] | None = None) -> int:
+    """Run the example and write its PNG and JSON into ``--out``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Command-line arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status (0).
+    """
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap.add_argument("--nu-max", type=float, default=5.0, help="largest nu of the grid")
+    ap.add_argument("--r-max", type=float, default=1.5, help="largest squeezing r of the grid")
+    ap.add_argument("--n-nu", type=int, default=401, help="grid points in nu")
+    ap.add_argument("--n-r", type=int, default=401, help="grid points in r")
     ap.add_argument("--n-check", type=int, default=8, help="SDP spot checks per axis on the repair map")
-    ap.add_argument("--out", type=Path, default=Path("results"))
+    ap.add_argument("--out", type=Path, default=Path("results/examples/gaussian_phase_diagram"), help="output folder")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -38,7 +52,8 @@ def main(argv: list[str] | None = None) -> None:
     save_figure(plot_repair_map(rm), args.out / "gaussian_repair_map.png")
     atomic_write_json(args.out / "gaussian_repair_map.json", rm)
     print(f"repair map: SDP vs closed form max rel. error {rm['sdp_max_rel_err']:.2e}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -33,8 +33,8 @@ TWO_MODE_EXAMPLES: tuple[tuple[str, tuple[float, float], tuple[float, float], tu
 def petz_comparison_data(
     nu_range: tuple[float, float] = (1.05, 5.0),
     r_range: tuple[float, float] = (0.0, 1.5),
-    n_nu: int = 25,
-    n_r: int = 25,
+    n_nu: int = 21,
+    n_r: int = 21,
     *,
     two_mode: Sequence[tuple[str, tuple[float, float], tuple[float, float], tuple[float, float], float]] = (
         TWO_MODE_EXAMPLES
@@ -113,7 +113,8 @@ def plot_petz_comparison(data: dict[str, Any], ax: Any = None) -> Any:
         a.set_ylabel("nu")
         a.set_title(title, fontsize=9)
     axes[0].legend(loc="upper left", fontsize=8)
-    fig.suptitle("Gaussian Petz backward generator vs score lift (unit attenuator, reference Sigma(nu, r))", fontsize=10)
+    fig.suptitle("Gaussian Petz backward generator vs score lift (unit attenuator, reference Sigma(nu, r))",
+                 fontsize=10)
     return fig
 
 

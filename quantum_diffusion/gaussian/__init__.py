@@ -3,8 +3,8 @@
 Conventions: see :mod:`quantum_diffusion.conventions` (HHW covariances, xpxp, vacuum = identity).
 """
 
-from .comparison import PetzComparison, PetzComparisonGrid, compare_petz_bayes, petz_comparison_grid
 from .channels import GaussianChannel, GaussianGenerator, attenuator
+from .comparison import PetzComparison, PetzComparisonGrid, compare_petz_bayes, petz_comparison_grid
 from .multimode import TwoModeResult, two_mode_angle_scan, two_mode_example, two_mode_reference
 from .noise_floor import (
     NoiseFloorResult,
@@ -16,6 +16,7 @@ from .noise_floor import (
     repair_rate,
     repaired_diffusion,
 )
+from .petz import gaussian_petz_map, petz_backward_generator, petz_backward_mean_rhs
 from .repair import (
     RepairProblem,
     RepairResult,
@@ -25,20 +26,19 @@ from .repair import (
     repair_cost_map,
     repair_weight,
 )
-from .petz import gaussian_petz_map, petz_backward_generator, petz_backward_mean_rhs
 from .reverse_cost import ReverseCostResult, exact_reverse_cost, optimal_reverse_generator, reverse_cost_sdp
 from .score_lift import bayes_min_eig_grid, bayes_reverse, cp_violation, theorem1_eigenvalues
 from .states import (
     bkm_fisher,
     c_geom,
     check_covariance,
-    symplectic_form,
     entropy,
     fidelity_squared,
     fidelity_squared_one_mode,
     sld_fisher,
     squeezed_thermal,
     symplectic_eigenvalues,
+    symplectic_form,
     thermal,
     tmsv,
     williamson,

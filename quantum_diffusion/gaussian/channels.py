@@ -13,8 +13,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.linalg import expm
 
+from .states import check_covariance, n_modes_of, real_matrix
 from .states import symplectic_form as omega
-from .states import real_matrix, check_covariance, n_modes_of
 
 __all__ = ["GaussianChannel", "GaussianGenerator", "attenuator", "cp_matrix_min_eig"]
 
@@ -63,6 +63,7 @@ class GaussianChannel:
     Y: np.ndarray
 
     def __post_init__(self) -> None:
+        """Validate and store ``X`` and ``Y`` as real float arrays."""
         x, y = _check_pair(self.X, self.Y, ("X", "Y"))
         object.__setattr__(self, "X", x)
         object.__setattr__(self, "Y", y)
@@ -92,12 +93,13 @@ class GaussianChannel:
         return self.Y + 1j * (om - self.X.T @ om @ self.X)
 
     def is_cp(self, atol: float = 1e-10) -> bool:
-        """True iff the smallest eigenvalue of :meth:`cp_matrix` is ``>= -atol``."""
+        """Return True iff the smallest eigenvalue of :meth:`cp_matrix` is ``>= -atol``."""
         return cp_matrix_min_eig(self.cp_matrix()) >= -atol
 
     def then(self, other: GaussianChannel) -> GaussianChannel:
-        r"""Composition "``self`` first, then ``other``":
-        :math:`(X_1X_2,\ X_2^T Y_1 X_2 + Y_2)`.
+        r"""Compose "``self`` first, then ``other``".
+
+        The result is :math:`(X_1X_2,\ X_2^T Y_1 X_2 + Y_2)`.
 
         Raises
         ------
@@ -137,6 +139,7 @@ class GaussianGenerator:
     D: np.ndarray
 
     def __post_init__(self) -> None:
+        """Validate and store ``K`` and ``D`` as real float arrays."""
         k, d = _check_pair(self.K, self.D, ("K", "D"))
         object.__setattr__(self, "K", k)
         object.__setattr__(self, "D", d)
@@ -152,7 +155,7 @@ class GaussianGenerator:
         return self.D + 1j * (self.K @ om + om @ self.K.T)
 
     def is_cp(self, atol: float = 1e-10) -> bool:
-        """True iff the smallest eigenvalue of :meth:`cp_matrix` is ``>= -atol``."""
+        """Return True iff the smallest eigenvalue of :meth:`cp_matrix` is ``>= -atol``."""
         return cp_matrix_min_eig(self.cp_matrix()) >= -atol
 
     def rhs(self, gamma: np.ndarray) -> np.ndarray:
@@ -189,7 +192,7 @@ class GaussianGenerator:
         return self.channel(t).apply(gamma)
 
     def reversed_sign(self) -> GaussianGenerator:
-        r"""The generator :math:`(-K, D)`; by the sign-flip lemma :math:`M(-K, D) = \overline{M(K, D)}`."""
+        r"""Return the generator :math:`(-K, D)`; by the sign-flip lemma :math:`M(-K, D) = \overline{M(K, D)}`."""
         return GaussianGenerator(-self.K, self.D)
 
     @classmethod

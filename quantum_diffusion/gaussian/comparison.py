@@ -99,6 +99,7 @@ def compare_petz_bayes(
     *,
     theta_max: float = 4.0,
     n_theta: int = 41,
+    search_theta: bool = True,
     problem: RepairProblem | None = None,
 ) -> PetzComparison:
     r"""Costs of the Petz, rotated and twirled backward generators vs the score lift, its repair and C*.
@@ -121,6 +122,9 @@ def compare_petz_bayes(
         Half-width of the angle search.
     n_theta : int
         Grid size of the angle search (>= 3).
+    search_theta : bool
+        If False, skip the angle search: ``theta_opt = 0`` and the rotated fields equal the Petz ones (exact for
+        the excess cost, which does not depend on the angle).
     problem : RepairProblem, optional
         A compiled repair SDP to reuse (n modes).
 
@@ -158,7 +162,9 @@ def compare_petz_bayes(
     petz = petz_backward_generator(forward, sig)
     twirled = petz_backward_generator(forward, sig, kind="twirled")
 
-    grid = np.linspace(-theta_max, theta_max, int(n_theta))
+    if not search_theta:
+        n_theta = 1
+    grid = np.linspace(-theta_max, theta_max, int(n_theta)) if search_theta else np.zeros(1)
     rows = np.array([excess(petz_backward_generator(forward, sig, kind="rotated", theta=t)) for t in grid])
     spread = float(np.max(rows[:, 0]) - np.min(rows[:, 0]))
     dependent = spread > 1e-10 * max(1.0, float(np.max(np.abs(rows[:, 0]))))
@@ -168,9 +174,11 @@ def compare_petz_bayes(
         return excess(petz_backward_generator(forward, sig, kind="rotated", theta=theta))[col]
 
     j = int(np.argmin(rows[:, col]))
-    lo, hi = grid[max(j - 1, 0)], grid[min(j + 1, grid.size - 1)]
-    opt = minimize_scalar(objective, bounds=(lo, hi), method="bounded", options={"xatol": 1e-8})
-    theta_opt = float(opt.x) if opt.fun <= rows[j, col] else float(grid[j])
+    theta_opt = float(grid[j])
+    if search_theta:
+        lo, hi = grid[max(j - 1, 0)], grid[min(j + 1, grid.size - 1)]
+        opt = minimize_scalar(objective, bounds=(lo, hi), method="bounded", options={"xatol": 1e-8})
+        theta_opt = float(opt.x) if opt.fun <= rows[j, col] else theta_opt
     rotated = petz_backward_generator(forward, sig, kind="rotated", theta=theta_opt)
     pe, pa = excess(petz)
     te, ta = excess(twirled)
@@ -260,7 +268,7 @@ def petz_comparison_grid(nu: ArrayLike, r: ArrayLike) -> PetzComparisonGrid:
     out = {f: np.empty((nu_a.size, r_a.size)) for f in fields}
     for i, nv in enumerate(nu_a):
         for j, rv in enumerate(r_a):
-            res = compare_petz_bayes(gen, squeezed_thermal(float(nv), float(rv)), n_theta=3, theta_max=1.0)
+            res = compare_petz_bayes(gen, squeezed_thermal(float(nv), float(rv)), search_theta=False)
             for f in fields:
                 out[f][i, j] = getattr(res, f)
     out["bayes_is_cp"] = out["bayes_is_cp"].astype(bool)

@@ -26,7 +26,8 @@ __all__ = ["beam_splitter", "two_mode_reference", "TwoModeResult", "two_mode_exa
 
 
 def beam_splitter(theta: float) -> np.ndarray:
-    r"""Beam-splitter symplectic matrix (xpxp), shape (4, 4):
+    r"""Beam-splitter symplectic matrix (xpxp), shape (4, 4).
+
     :math:`B = [[\cos\theta\, I, \sin\theta\, I], [-\sin\theta\, I, \cos\theta\, I]]`.
 
     Raises
@@ -79,7 +80,7 @@ def two_mode_reference(
 
 @dataclass(frozen=True)
 class TwoModeResult:
-    """Two-mode score-lift defect and its repair.
+    r"""Two-mode score-lift defect and its repair.
 
     Attributes
     ----------

@@ -158,16 +158,36 @@ def repair_rate(gamma_t: Any, generator: GaussianGenerator | None = None) -> flo
 def decoder_irreversibility(
     gamma0: Any, T: float, generator: GaussianGenerator | None = None, *, rtol: float = 1e-10, n_nodes: int = 48
 ) -> float:
-    r"""Decoder irreversibility :math:`\int_0^T \tfrac14\mathrm{tr}[J_{\rm BKM}(\Sigma_t)\Delta D^*_t]dt` (nats).
+    r"""Compute the decoder irreversibility :math:`\int_0^T\tfrac14\mathrm{tr}[J_{\rm BKM}\Delta D^*_t]dt` (nats).
 
-    :math:`\Sigma_t` is the forward marginal of ``gamma0`` (default generator: unit attenuator);
-    the integral uses adaptive quadrature (``scipy.integrate.quad``).
+    :math:`\Sigma_t` is the forward marginal of ``gamma0`` (default generator: unit attenuator on every mode).
+    One mode and products: closed-form repair and adaptive quadrature (``scipy.integrate.quad``, ``rtol``), so
+    the value is the sum of the one-mode values; correlated references: the repair SDP at ``n_nodes``
+    Gauss-Legendre nodes.
+
+    Parameters
+    ----------
+    gamma0 : array_like, shape (2n, 2n)
+        Target covariance.
+    T : float
+        Depth (> 0).
+    generator : GaussianGenerator, optional
+        Forward generator on ``n`` modes.
+    rtol : float
+        Relative tolerance of the adaptive quadrature.
+    n_nodes : int
+        Gauss-Legendre nodes (SDP path).
+
+    Returns
+    -------
+    float
+        :math:`\mathcal I_{\rm dec}` in nats.
 
     Raises
     ------
     ValueError
-        If ``gamma0`` is not a one-mode covariance, the forward marginal is pure somewhere on
-        ``(0, T]``, or ``T <= 0``.
+        If ``gamma0`` is not a covariance, the generator has another number of modes, the forward marginal
+        has a pure mode somewhere on ``(0, T]``, or ``T <= 0``.
     """
     return float(decoder_irreversibility_curve(gamma0, [T], generator, rtol=rtol, n_nodes=n_nodes)[0])
 
@@ -207,7 +227,7 @@ def decoder_irreversibility_curve(
 
 
 def _gauss_legendre(f: Any, a: float, b: float, n_nodes: int) -> float:
-    """Fixed Gauss-Legendre rule (for SDP integrands, where adaptive quadrature would call the solver thousands of times)."""
+    """Integrate with a fixed Gauss-Legendre rule (SDP integrands; adaptive quadrature needs thousands of solves)."""
     x, w = np.polynomial.legendre.leggauss(n_nodes)
     half, mid = 0.5 * (b - a), 0.5 * (a + b)
     return float(half * sum(wi * f(mid + half * xi) for xi, wi in zip(x, w)))
@@ -260,7 +280,7 @@ def decoder_output(
 
 @dataclass(frozen=True)
 class NoiseFloorResult:
-    """Both sides of the reconstructed Theorem 2 at one depth ``T`` for a family of targets.
+    r"""Both sides of the reconstructed Theorem 2 at one depth ``T`` for a family of targets.
 
     Attributes
     ----------

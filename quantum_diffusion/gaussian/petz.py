@@ -1,4 +1,4 @@
-r"""Gaussian Petz recovery: the one-shot Petz / rotated Petz channel and the Petz, rotated and twirled backward generators.
+r"""Gaussian Petz recovery: the one-shot Petz / rotated Petz channel and the Petz, rotated and twirled generators.
 
 Conventions: HHW covariances (vacuum = identity, xpxp), channels :math:`\gamma \mapsto X^T\gamma X + Y`,
 generators :math:`\dot\gamma = K\gamma + \gamma K^T + D` (see :mod:`quantum_diffusion.conventions`).
@@ -10,8 +10,8 @@ Derivation (summary; the functions below state the formulas they implement)
 Petz map :math:`\mathcal P(Z) = \sigma^{1/2}\mathcal N^\dagger(\omega^{-1/2}Z\omega^{-1/2})\sigma^{1/2}`,
 :math:`\omega = \mathcal N(\sigma)`, obeys the transpose-channel identity
 
-.. math:: (\mathcal P\otimes\mathrm{id})(\Phi_\omega) = \mathrm{SWAP}\circ(T\otimes T)\big[(\mathcal N\otimes\mathrm{id})
-          (\Phi_\sigma)\big],
+.. math:: (\mathcal P\otimes\mathrm{id})(\Phi_\omega)
+          = \mathrm{SWAP}\circ(T\otimes T)\big[(\mathcal N\otimes\mathrm{id})(\Phi_\sigma)\big],
 
 with :math:`T` the Fock-basis transpose (phase-space time reversal :math:`\gamma\mapsto Z\gamma Z`,
 :math:`Z = \oplus\,\mathrm{diag}(1, -1)`).  :math:`\Phi_V` is the pure Gaussian state with covariance
@@ -36,9 +36,11 @@ convention, :math:`\mathcal U_{Y,a}(Z) = Y^{ia}ZY^{-ia}`) composes :math:`\mathc
 :math:`\Lambda = \mathrm{diag}(\pm i\nu_j)` and :math:`E = S\,(\oplus_j [[1, 1], [i, -i]]/\sqrt2)`.  Apply the one-shot
 map to :math:`X = e^{dt K^T}, Y = dt\,D` at the reference :math:`V`, :math:`W = V + dt\,\dot V`,
 :math:`\dot V = KV + VK^T + D`, and expand with the Daleckii-Krein formula
-:math:`Df(V\Omega)[H] = E\,(f^{[1]}(\lambda_i, \lambda_j)\circ E^{-1}HE)\,E^{-1}`.  With
+:math:`Df(V\Omega)[H] = E\,(f^{[1]}(\lambda_i, \lambda_j)\circ E^{-1}HE)\,E^{-1}`.
+With
 :math:`\tilde K = E^{-1}KE`, :math:`\tilde H = E^{-1}\dot V\Omega E`, :math:`\varphi(\lambda) = \lambda\sqrt{1 +
-\lambda^{-2}}` (:math:`\varphi(\pm i\nu) = \pm i\sqrt{\nu^2-1}`) and :math:`\kappa(\pm i\nu) = \pm\mathrm{arccoth}\,\nu`,
+\lambda^{-2}}` (:math:`\varphi(\pm i\nu) = \pm i\sqrt{\nu^2-1}`) and
+:math:`\kappa(\pm i\nu) = \pm\mathrm{arccoth}\,\nu`,
 the one-step map is :math:`\Omega X^\theta\Omega^T = I + dt\,E\tilde BE^{-1}` with
 
 .. math::
@@ -76,7 +78,7 @@ _U2 = np.array([[1.0, 1.0], [1j, -1j]]) / np.sqrt(2.0)
 
 
 class _Frame:
-    """Eigen-frame of :math:`V\\Omega` built from the Williamson form (no general eigensolver)."""
+    r"""Eigen-frame of :math:`V\Omega` built from the Williamson form (no general eigensolver)."""
 
     def __init__(self, v: np.ndarray, name: str) -> None:
         nu, s = williamson(v)

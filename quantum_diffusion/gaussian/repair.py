@@ -18,7 +18,7 @@ import numpy as np
 from .._validation import as_array, check_hermitian
 from .channels import GaussianGenerator
 from .sdp import SDPSolverError, solve_with_retries, solver_attempts
-from .states import real_matrix, bkm_fisher, check_covariance, n_modes_of, sld_fisher
+from .states import bkm_fisher, check_covariance, n_modes_of, real_matrix, sld_fisher
 
 __all__ = [
     "RepairResult",
@@ -39,7 +39,7 @@ class RepairSolverError(SDPSolverError):
 
 @dataclass(frozen=True)
 class RepairResult:
-    """Result of a minimal repair.
+    r"""Result of a minimal repair.
 
     Attributes
     ----------
@@ -262,7 +262,7 @@ def minimal_repair(
 
 
 def repair_closed_form_core(a: np.ndarray, b: float, w: np.ndarray) -> np.ndarray:
-    """Closed-form one-mode repair of ``M = a + i b sigma`` with weight ``w``, no validation (hot loops).
+    r"""Closed-form one-mode repair of ``M = a + i b sigma`` with weight ``w``, no validation (hot loops).
 
     Parameters
     ----------
@@ -276,7 +276,7 @@ def repair_closed_form_core(a: np.ndarray, b: float, w: np.ndarray) -> np.ndarra
     Returns
     -------
     ndarray, shape (2, 2)
-        :math:`\\Delta D^*` (see :func:`minimal_repair_closed_form` for the formula).
+        :math:`\Delta D^*` (see :func:`minimal_repair_closed_form` for the formula).
     """
     wv, we = np.linalg.eigh(w)
     w_half = (we * np.sqrt(wv)) @ we.T

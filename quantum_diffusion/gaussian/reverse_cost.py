@@ -38,7 +38,7 @@ def _check_rate(rate: float) -> float:
 
 
 def product_blocks(gamma: np.ndarray, *, atol: float = 1e-12) -> list[np.ndarray] | None:
-    """The one-mode diagonal blocks of ``gamma`` if it is a product over modes (off-diagonal blocks ~ 0), else None.
+    """Return the one-mode diagonal blocks of ``gamma`` if it is a product over modes, else None.
 
     Parameters
     ----------
@@ -175,7 +175,7 @@ def optimal_reverse_generator(gamma: Any, *, rate: float = 1.0) -> GaussianGener
 
 @dataclass(frozen=True)
 class ReverseCostResult:
-    """Result of the reverse-cost SDP.
+    r"""Result of the reverse-cost SDP.
 
     Attributes
     ----------

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .channels import GaussianGenerator
-from .states import check_nu_r, check_covariance
+from .states import check_covariance, check_nu_r
 
 __all__ = ["bayes_reverse", "theorem1_eigenvalues", "cp_violation", "bayes_min_eig_grid"]
 

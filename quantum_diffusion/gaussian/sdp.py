@@ -3,8 +3,8 @@ r"""One retry loop for the package's small semidefinite programs (cvxpy + CLARAB
 The repair and reverse-cost SDPs are degenerate (their optima sit on the boundary of both cones, and cvxpy's real
 embedding of the Hermitian cone doubles the ranks), so CLARABEL sometimes stops at "optimal_inaccurate" depending on
 round-off in the data.  :func:`solve_with_retries` therefore tries a ladder of tolerances, tight first, and reports
-the tolerance that succeeded.  Every attempt states all its tolerances and is solved without warm start, because a
-cached CLARABEL solver keeps earlier settings and the stalled state of a failed attempt.
+the tolerance that succeeded.  Every attempt states all its tolerances (a cached CLARABEL solver keeps earlier
+settings); each rung is tried cold, then warm-started (see :func:`solve_with_retries`).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class SDPSolverError(RuntimeError):
 
 
 def solver_attempts(solver: str, solver_opts: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """The list of option sets to try: ``[solver_opts]`` if given, else the default ladder for ``solver``.
+    """Return the option sets to try: ``[solver_opts]`` if given, else the default ladder for ``solver``.
 
     Parameters
     ----------
@@ -94,19 +94,21 @@ def solve_with_retries(problem: Any, solver: str, attempts: list[dict[str, Any]]
     import cvxpy as cp
 
     status = "not_run"
-    for opts in attempts:
-        try:
-            with warnings.catch_warnings():
-                # an inaccurate status is handled here (retry, then an SDPSolverError)
-                warnings.filterwarnings("ignore", message="Solution may be inaccurate")
-                # warm_start=False: a cached CLARABEL solver keeps settings (dynamic regularisation) and the
-                # state of a failed attempt; a retry from it stalls again (measured on the 8-mode repair).
-                problem.solve(solver=solver, warm_start=False, **opts)
-        except cp.error.SolverError as exc:  # numerical failure at this tolerance: try the next one
-            status = f"solver error: {exc}"
-            continue
-        status = problem.status
-        if status == cp.OPTIMAL:
-            return status, float(opts.get("tol_gap_rel", float("nan")))
+    for i, opts in enumerate(attempts):
+        # Each rung is tried from a fresh solver first, then warm-started from the previous (failed) state: the cold
+        # start is what lets the 8-mode repair reach 1e-9 (a cached CLARABEL solver keeps the stalled state and
+        # settings of a failed attempt), the warm start is what rescues some correlated 3-mode reverse-cost SDPs.
+        for warm in (False,) if i == 0 else (False, True):
+            try:
+                with warnings.catch_warnings():
+                    # an inaccurate status is handled here (retry, then an SDPSolverError)
+                    warnings.filterwarnings("ignore", message="Solution may be inaccurate")
+                    problem.solve(solver=solver, warm_start=warm, **opts)
+            except cp.error.SolverError as exc:  # numerical failure at this tolerance: try the next one
+                status = f"solver error: {exc}"
+                continue
+            status = problem.status
+            if status == cp.OPTIMAL:
+                return status, float(opts.get("tol_gap_rel", float("nan")))
     raise SDPSolverError(f"{what} not solved to optimality at any of {len(attempts)} tolerance(s): last status "
                          f"{status!r} ({solver})")

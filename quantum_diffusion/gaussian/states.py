@@ -70,7 +70,7 @@ def symplectic_form(n: int) -> np.ndarray:
 
 
 def n_modes_of(mat: np.ndarray, name: str = "matrix") -> int:
-    """Number of modes ``n`` of a square ``(2n, 2n)`` phase-space matrix.
+    """Return the number of modes ``n`` of a square ``(2n, 2n)`` phase-space matrix.
 
     Raises
     ------
@@ -84,6 +84,27 @@ def n_modes_of(mat: np.ndarray, name: str = "matrix") -> int:
 
 
 def real_matrix(x: Any, name: str, atol: float = 1e-12) -> np.ndarray:
+    """Convert ``x`` (array_like or ``Qobj``) to a finite real float array, naming ``name`` in errors.
+
+    Parameters
+    ----------
+    x : array_like or qutip.Qobj
+        Input.
+    name : str
+        Argument name for error messages.
+    atol : float
+        Largest imaginary part tolerated (dropped).
+
+    Returns
+    -------
+    numpy.ndarray
+        Real float array.
+
+    Raises
+    ------
+    ValueError
+        On NaN/inf or imaginary parts above ``atol``.
+    """
     arr = as_array(x, name)
     if np.iscomplexobj(arr):
         if np.max(np.abs(arr.imag), initial=0.0) > atol:
@@ -219,6 +240,23 @@ def williamson(gamma: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def check_nu_r(nu: ArrayLike, r: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Validate symplectic eigenvalues ``nu >= 1`` and squeezing ``r`` (finite), returned as float arrays.
+
+    Parameters
+    ----------
+    nu, r : array_like
+        Symplectic eigenvalue(s) and squeezing parameter(s).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(nu, r)``.
+
+    Raises
+    ------
+    ValueError
+        If an entry is NaN/inf or some ``nu < 1``.
+    """
     nu_a = np.asarray(nu, dtype=float)
     r_a = np.asarray(r, dtype=float)
     if not (np.all(np.isfinite(nu_a)) and np.all(np.isfinite(r_a))):

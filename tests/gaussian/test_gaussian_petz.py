@@ -139,7 +139,7 @@ def test_twirled_is_theta_average_by_quadrature(rng):
         gen, v = random_generator(rng, n), random_covariance(rng, n, nu_max=2.0)
         tw = petz_backward_generator(gen, v, kind="twirled")
 
-        def integrand(t: float) -> np.ndarray:
+        def integrand(t: float, gen=gen, v=v) -> np.ndarray:
             rot = petz_backward_generator(gen, v, kind="rotated", theta=t)
             return beta0(t) * np.concatenate([rot.K.ravel(), rot.D.ravel()])
 
