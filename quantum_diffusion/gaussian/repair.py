@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import as_array, check_hermitian
+from ..typing import RepairWeight
 from .channels import GaussianGenerator
 from .sdp import SDPSolverError, solve_with_retries, solver_attempts
 from .states import bkm_fisher, check_covariance, n_modes_of, real_matrix, sld_fisher
@@ -82,7 +84,9 @@ def _lam_min(h: np.ndarray) -> float:
     return float(np.linalg.eigvalsh(0.5 * (h + h.conj().T))[0])
 
 
-def repair_weight(weight: Any, gamma_ref: Any = None, n_modes: int | None = None) -> np.ndarray:
+def repair_weight(
+    weight: RepairWeight | ArrayLike, gamma_ref: Any = None, n_modes: int | None = None
+) -> np.ndarray:
     r"""Weight matrix ``W`` of the repair objective, shape (2n, 2n).
 
     ``"bkm"``: :math:`J_{\rm BKM}(\Sigma)`; ``"sld"``: :math:`J_{\rm SLD}(\Sigma) = 2\Sigma^{-1}`;
@@ -208,7 +212,7 @@ class RepairProblem:
 
 def minimal_repair(
     M: Any,
-    weight: Any = "bkm",
+    weight: RepairWeight | ArrayLike = "bkm",
     *,
     gamma_ref: Any = None,
     solver: str = "CLARABEL",
@@ -296,7 +300,9 @@ def repair_closed_form_core(a: np.ndarray, b: float, w: np.ndarray) -> np.ndarra
     return 0.5 * (dd + dd.T)
 
 
-def minimal_repair_closed_form(M: Any, weight: Any = "bkm", *, gamma_ref: Any = None) -> RepairResult:
+def minimal_repair_closed_form(
+    M: Any, weight: RepairWeight | ArrayLike = "bkm", *, gamma_ref: Any = None
+) -> RepairResult:
     r"""Closed-form minimal repair for one mode (any Hermitian 2x2 ``M``, any weight ``W > 0``).
 
     Write :math:`M = A + ib\sigma`; :math:`M + \Delta D \succeq 0` iff :math:`B = A + \Delta D \succeq 0`

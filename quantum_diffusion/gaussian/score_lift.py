@@ -6,11 +6,12 @@ Conventions: HHW (see :mod:`quantum_diffusion.conventions`); the Wigner function
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..typing import Orientation
 from .channels import GaussianGenerator
 from .states import check_covariance, check_nu_r
 
@@ -21,7 +22,7 @@ def bayes_reverse(
     generator: GaussianGenerator,
     gamma_ref: Any,
     *,
-    orientation: Literal["forward", "reverse"] = "forward",
+    orientation: Orientation = "forward",
 ) -> GaussianGenerator:
     r"""Fixed-diffusion Bayes (Anderson) reverse generator for a running reference :math:`\Sigma_t`.
 
