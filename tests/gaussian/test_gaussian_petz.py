@@ -12,16 +12,19 @@ import pytest
 import qutip
 from gaussian_helpers import fock_covariance, fock_state, quadratures, random_covariance
 from scipy.integrate import quad_vec, solve_ivp
+from scipy.linalg import expm
 from scipy.special import comb
 
 from quantum_diffusion.gaussian import (
     GaussianChannel,
     GaussianGenerator,
     attenuator,
+    bkm_fisher,
     gaussian_petz_map,
     petz_backward_generator,
     petz_backward_mean_rhs,
     squeezed_thermal,
+    symplectic_form,
 )
 from quantum_diffusion.petz import Lindbladian, petz_generator
 
@@ -116,6 +119,28 @@ def test_cp_above_the_score_lift_threshold(kind, theta):
         assert np.cosh(2 * r) > nu
         b = petz_backward_generator(gen, squeezed_thermal(nu, r, 0.4), kind=kind, theta=theta)
         assert np.linalg.eigvalsh(b.cp_matrix())[0] >= -1e-9 * np.max(np.abs(b.D))
+
+
+def test_cp_matrix_equals_the_jump_operator_form(rng):
+    # Independent route (P.18): the rotated backward jumps are L_b = sigma^{(1+i th)/2} L^dag sigma^{-(1+i th)/2}.
+    # With sigma ~ exp(-R^T G R / 2), G = J_BKM (Gibbs matrix), sigma^a R sigma^{-a} = exp(i a Omega G) R, so
+    # c_b = exp(i a Omega G)^T conj(c) and the GKLS dictionary gives M(K_b, D_b) = 2 Omega C_b Omega^T exactly.
+    # The rank of M is the number of jumps, as for the forward generator.
+    for n in (1, 2, 3):
+        g = random_covariance(rng, n, squeeze=0.8)
+        h = rng.normal(size=(2 * n, 2 * n))
+        c = rng.normal(size=(2, 2 * n)) + 1j * rng.normal(size=(2, 2 * n))
+        gen = GaussianGenerator.from_lindblad(h + h.T, c)
+        om, gibbs = symplectic_form(n), bkm_fisher(g)
+        for theta in (0.0, 0.9, -2.0):
+            a = (1 + 1j * theta) / 2
+            c_b = (expm(1j * a * om @ gibbs).T @ c.conj().T).T
+            m_expected = 2 * om @ (c_b.T @ c_b.conj()) @ om.T
+            m = petz_backward_generator(gen, g, kind="rotated", theta=theta).cp_matrix()
+            assert np.max(np.abs(m - m_expected)) < 1e-11 * np.max(np.abs(m_expected))
+            if n > 1:
+                lam = np.linalg.eigvalsh(m)
+                assert np.sum(np.abs(lam) < 1e-10 * lam[-1]) == 2 * n - 2  # two jumps: rank 2
 
 
 # ------------------------------------------------------------------ family relations
