@@ -416,7 +416,8 @@ def fidelity_squared(gamma1: Any, gamma2: Any, d1: Any = None, d2: Any = None) -
     (the purity normalisation is 1 in exact arithmetic and makes :math:`F(\rho, \rho) = 1` exact for
     rounded pure inputs).  Precision: ~1e-12 for pure and for fully mixed states; ~1e-8 (:math:`\sqrt{\epsilon}`)
     when only some modes are pure, where the square root below is singular.  One mode, mixed:
-    :func:`fidelity_squared_one_mode`.  n modes, mixed: Banchi, Braunstein & Pirandola, PRL 115, 260501 (2015), with :math:`V_i = \gamma_i/2`:
+    :func:`fidelity_squared_one_mode`.  n modes, mixed: Banchi, Braunstein & Pirandola, PRL 115, 260501 (2015),
+    with :math:`V_i = \gamma_i/2`:
 
     .. math::
         V_{\rm aux} = \Omega^T (V_1+V_2)^{-1}(\Omega/4 + V_2\Omega V_1),\qquad
