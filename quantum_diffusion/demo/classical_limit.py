@@ -15,6 +15,7 @@ import numpy as np
 from ..classical_limit.convergence import convergence_study, hamiltonian_convergence
 from ..classical_limit.studies import run_quantum_check, run_recovery, run_sde_levels
 from ..io import atomic_write_json
+from .cli import StageLog
 from .report import Section, axes_for, save_figure
 
 __all__ = [
@@ -27,8 +28,10 @@ __all__ = [
 
 
 def recovery_data(*, quantum_n: int = 16, **kwargs: Any) -> dict[str, Any]:
-    """Numbers of the recovery figure: :func:`~quantum_diffusion.classical_limit.studies.run_recovery` (``kwargs``)
-    and the quantum check :func:`~quantum_diffusion.classical_limit.studies.run_quantum_check` at ``quantum_n``.
+    """Compute the numbers of the recovery figure.
+
+    :func:`~quantum_diffusion.classical_limit.studies.run_recovery` (``kwargs``) and the quantum check
+    :func:`~quantum_diffusion.classical_limit.studies.run_quantum_check` at ``quantum_n``.
 
     Returns
     -------
@@ -126,12 +129,15 @@ def demo_sections(out: str | Path) -> list[Section]:
     """Run the small default decoherence-limit experiments into ``out``; return two report sections."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    log = StageLog("demo classical_limit")
+    log("recovery of a bimodal density (lattice Petz flow, reverse SDE, quantum check)")
     t0 = time.perf_counter()
     rd = recovery_data()
     rec, quantum = rd["recovery"], rd["quantum_check"]
     save_figure(plot_recovery(rd), out / "decoherence_limit_recovery.png", dpi=110)
     atomic_write_json(out / "decoherence_limit_recovery.json", rd)
     t1 = time.perf_counter()
+    log("h-refinement, SDE levels and sympy residuals")
     cd = convergence_data()  # the example runs one SDE level more
     conv, ham, levels, residuals = cd["convergence"], cd["hamiltonian"], cd["sde_levels"], cd["sympy_residuals"]
     save_figure(plot_convergence(cd), out / "decoherence_limit_convergence.png", dpi=110)

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..io import atomic_write_json
 from ..petz.studies import convergence_experiment, local_recovery_experiment
+from .cli import StageLog
 from .report import Section, axes_for, save_figure
 
 __all__ = [
@@ -61,7 +62,10 @@ def local_recovery_data(n: int = 6, *, radii: Sequence[int] = (0, 1, 2), flow_ra
 
 def plot_local_recovery(data: dict[str, Any], ax: Any = None) -> Any:
     """Draw the recovery error (one-shot map, flow) and sqrt(CMI) against the radius (semilog); return the figure."""
+    from matplotlib.ticker import MaxNLocator
+
     fig, (ax,) = axes_for(ax, 1, figsize=(5.5, 4))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.semilogy(data["cmi_radii"], np.maximum(data["sqrt_cmi"], 1e-16), "k^--", label=r"$\sqrt{I(A:C|B)}$")
     ax.semilogy(data["cmi_radii"], np.maximum(data["sqrt_cmi_drop"], 1e-16), "v:", color="gray",
                 label=r"$\sqrt{I_\sigma - I_{\mathcal{E}(\sigma)}}$")
@@ -80,11 +84,13 @@ def demo_sections(out: str | Path) -> list[Section]:
     """Run small, fast versions of the Petz figures into ``out`` (PNG + JSON) and return their report sections."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    log = StageLog("demo petz")
+    log("convergence of the maps to their generators")
     conv = convergence_data(dims=(2, 3, 4), dts=np.logspace(-1, -5, 9))
     save_figure(plot_convergence(conv), out / "petz_convergence.png")
     atomic_write_json(out / "petz_convergence.json", conv)
     slopes = [s for k in conv["slopes"].values() for s in k.values()]
-    loc = local_recovery_data(n=6, radii=(0, 1, 2), flow_radii=(0, 1))
+    loc = local_recovery_data(n=6, radii=(0, 1, 2), flow_radii=(0, 1), progress=log)
     save_figure(plot_local_recovery(loc), out / "petz_local_recovery.png")
     atomic_write_json(out / "petz_local_recovery.json", loc)
     return [

@@ -12,7 +12,7 @@ Each returns a JSON-serialisable dict; the figures live in :mod:`quantum_diffusi
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -86,6 +86,7 @@ def local_recovery_experiment(
     n: int = 6, beta: float = 1.0, J: float = 1.0, h: float = 1.0, noise: str = "amplitude_damping",
     gamma: float = 1.0, t: float = 1.0, radii: Sequence[int] = (0, 1, 2), flow_radii: Sequence[int] = (0, 1),
     cmi_radii: Sequence[int] | None = None, rtol: float = 1e-7, atol: float = 1e-9,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     r"""Local twirled recovery on a TFIM ring: error vs radius next to :math:`\sqrt{I(A{:}C|B)}`.
 
@@ -94,6 +95,7 @@ def local_recovery_experiment(
     Errors are trace distances to the clean Gibbs state after the one-shot local twirled map (exact kernel
     P.5 on ``AB``, identity on ``C``), and after the continuous local twirled flow (``recover`` with
     ``local_radius``) for ``flow_radii``.
+    ``progress``, if given, is called with one line of text at the start of each stage (CMI, each radius).
 
     Raises
     ------
@@ -114,7 +116,9 @@ def local_recovery_experiment(
                            "td_noisy": trace_distance(noisy, sigma), "radii": list(radii),
                            "flow_radii": list(flow_radii), "cmi_radii": cmi_radii}
     sqrt_cmi, sqrt_cmi_drop = [], []
+    say = progress or (lambda message: None)
     with small_blas():
+        say(f"CMI of the Gibbs state at radii {cmi_radii}")
         for r in cmi_radii:
             nb = ring_neighbourhood([0], r, n)
             b = [s for s in nb if s != 0]
@@ -129,6 +133,7 @@ def local_recovery_experiment(
             sqrt_cmi_drop.append(float(np.sqrt(max(i0 - i1, 0.0))))
         td_one, td_flow, sec_one, sec_flow = [], [], [], []
         for r in radii:
+            say(f"one-shot local twirled map, r={r}")
             ta = time.perf_counter()
             nb = ring_neighbourhood([0], r, n)
             if 2 ** len(nb) <= 32:  # explicit (d_AB^2 x d_AB^2) map
@@ -138,6 +143,7 @@ def local_recovery_experiment(
             td_one.append(trace_distance(0.5 * (rec + rec.conj().T), sigma, validate=False))
             sec_one.append(time.perf_counter() - ta)
         for r in flow_radii:
+            say(f"continuous local twirled flow, r={r}")
             ta = time.perf_counter()
             rec = recover(lind_a, noisy, sigma, t, "twirled", local_radius=r, dims=dims, region=[0],
                           rtol=rtol, atol=atol)
