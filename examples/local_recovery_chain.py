@@ -21,10 +21,9 @@ from quantum_diffusion.demo.cli import (
     positive_float,
     positive_int,
 )
-from quantum_diffusion.demo.petz import plot_local_recovery
+from quantum_diffusion.demo.petz import local_recovery_data, plot_local_recovery
 from quantum_diffusion.demo.report import save_figure
 from quantum_diffusion.io import atomic_write_json
-from quantum_diffusion.petz.studies import local_recovery_experiment
 
 NAME = "local_recovery_chain"
 
@@ -59,9 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     matplotlib.use("Agg")
     log = StageLog(NAME)
     log(f"TFIM ring n={args.n}: one-shot radii {args.radii}, flow radii {args.flow_radii}")
-    data = local_recovery_experiment(n=args.n, beta=args.beta, J=args.J, h=args.h, noise=args.noise,
-                                     gamma=args.gamma, t=args.t, radii=args.radii, flow_radii=args.flow_radii,
-                                     progress=log)
+    data = local_recovery_data(args.n, beta=args.beta, J=args.J, h=args.h, noise=args.noise, gamma=args.gamma,
+                               t=args.t, radii=args.radii, flow_radii=args.flow_radii, progress=log)
     args.out.mkdir(parents=True, exist_ok=True)
     save_figure(plot_local_recovery(data), args.out / f"{NAME}.png")
     atomic_write_json(args.out / f"{NAME}.json", data)

@@ -14,10 +14,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from quantum_diffusion.demo.cli import StageLog, configure_progress, example_parser, positive_float, positive_int
-from quantum_diffusion.demo.petz import plot_convergence
+from quantum_diffusion.demo.petz import convergence_data, plot_convergence
 from quantum_diffusion.demo.report import save_figure
 from quantum_diffusion.io import atomic_write_json
-from quantum_diffusion.petz.studies import convergence_experiment
 
 NAME = "petz_convergence"
 
@@ -52,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     log = StageLog(NAME)
     dts = np.logspace(np.log10(args.dt_max), np.log10(args.dt_min), args.n_dt)
     log(f"maps vs generators for d in {args.dims}, {args.n_dt} time steps")
-    data = convergence_experiment(dims=args.dims, dts=dts, theta=args.theta, seed=args.seed)
+    data = convergence_data(args.dims, dts, theta=args.theta, seed=args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
     save_figure(plot_convergence(data), args.out / f"{NAME}.png")
     atomic_write_json(args.out / f"{NAME}.json", data)

@@ -6,6 +6,7 @@ The numbers come from :mod:`quantum_diffusion.classical_limit.studies` and
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,8 @@ def recovery_data(*, quantum_n: int = 16, **kwargs: Any) -> dict[str, Any]:
         ``{"recovery": ..., "quantum_check": ...}``.
     """
     keep = {k: kwargs[k] for k in ("length", "gamma", "T") if k in kwargs}
-    return {"recovery": run_recovery(**kwargs), "quantum_check": run_quantum_check(quantum_n, **keep)}
+    return {"recovery": dataclasses.asdict(run_recovery(**kwargs)),
+            "quantum_check": dataclasses.asdict(run_quantum_check(quantum_n, **keep))}
 
 
 def convergence_data(ns=(16, 32, 64, 128), *, levels=((1000, 20, 20), (6000, 40, 60), (36000, 80, 180)),
@@ -55,7 +57,7 @@ def convergence_data(ns=(16, 32, 64, 128), *, levels=((1000, 20, 20), (6000, 40,
     out: dict[str, Any] = {
         "convergence": convergence_study(ns, gamma=gamma).to_dict(),
         "hamiltonian": hamiltonian_convergence(ns, gamma=gamma, kinds=(("petz", 0.0), ("rotated", 0.7))),
-        "sde_levels": run_sde_levels(levels, length=length, gamma=gamma, T=T, seed=seed),
+        "sde_levels": dataclasses.asdict(run_sde_levels(levels, length=length, gamma=gamma, T=T, seed=seed)),
     }
     if sympy:
         from ..classical_limit.symbolic import all_residuals

@@ -5,6 +5,7 @@ The numbers come from :mod:`quantum_diffusion.petz.studies`; this module draws t
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -29,9 +30,9 @@ def convergence_data(dims: Sequence[int] = (2, 3, 4), dts: Sequence[float] | Non
                      seed: int | np.random.Generator = 0) -> dict[str, Any]:
     r"""Relative error of :math:`(\mathrm{Map}_{dt}-\mathrm{id})/dt` against the generator, per kind and dim.
 
-    See :func:`quantum_diffusion.petz.studies.convergence_experiment` (same parameters and result).
+    See :func:`quantum_diffusion.petz.studies.convergence_experiment` (same parameters; its result as a dict).
     """
-    return convergence_experiment(dims=dims, dts=dts, theta=theta, seed=seed)
+    return dataclasses.asdict(convergence_experiment(dims, dts=dts, theta=theta, seed=seed))
 
 
 def plot_convergence(data: dict[str, Any], ax: Any = None) -> Any:
@@ -55,9 +56,10 @@ def local_recovery_data(n: int = 6, *, radii: Sequence[int] = (0, 1, 2), flow_ra
                         **kwargs: Any) -> dict[str, Any]:
     r"""Local twirled recovery on a TFIM ring: error vs radius next to :math:`\sqrt{I(A{:}C|B)}`.
 
-    See :func:`quantum_diffusion.petz.studies.local_recovery_experiment` (``kwargs`` are passed on).
+    See :func:`quantum_diffusion.petz.studies.local_recovery_experiment` (``kwargs`` are passed on; its result as
+    a dict).
     """
-    return local_recovery_experiment(n=n, radii=radii, flow_radii=flow_radii, **kwargs)
+    return dataclasses.asdict(local_recovery_experiment(n, radii=radii, flow_radii=flow_radii, **kwargs))
 
 
 def plot_local_recovery(data: dict[str, Any], ax: Any = None) -> Any:
