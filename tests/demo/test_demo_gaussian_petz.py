@@ -30,5 +30,5 @@ def test_demo_section_and_example(tmp_path: Path, monkeypatch) -> None:
     spec = importlib.util.spec_from_file_location("ex", ROOT / "examples" / "gaussian_petz_comparison.py")
     ex = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(ex)
-    assert ex.main(["--n-nu", "3", "--n-r", "3", "--out", str(tmp_path / "ex")]) == 0
+    assert ex.main(["--n-nu", "2", "--n-r", "2", "--out", str(tmp_path / "ex")]) == 0
     assert (tmp_path / "ex" / "gaussian_petz_comparison.json").exists()
