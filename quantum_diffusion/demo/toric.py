@@ -205,7 +205,7 @@ def demo_sections(out: str | Path) -> list[Section]:
         figures=["toric_markov_length.png"], json="toric_markov_length.json",
         key_numbers={**{f"xi(p={p:g})": format_value(f["xi"], f["xi_err"]) for p, f in zip(ps, d2["fits"])},
                      "xi peak at p (parabola through 3 grid points)": "n/a" if peak is None else f"{peak:.2g}",
-                     "max |bypass CMI|": f"{float(np.max(np.abs(d2['bypass_cmi']))):.1e}",
+                     "max abs(bypass CMI)": f"{float(np.max(np.abs(d2['bypass_cmi']))):.1e}",
                      "samples per point": d2["n_samples"]},
         seconds=time.perf_counter() - t0))
     return sections
