@@ -126,7 +126,8 @@ def test_issue13_item11_stale_temp_of_a_killed_writer_is_removed_at_next_start(t
         alive_tmp = tmp_path / f"{TEMP_PREFIX}{host}.{live.pid}.other.npz.abc"
         alive_tmp.write_bytes(b"in progress")
         time.sleep(0.05)  # both temp files are now older than the next process
-        nxt = _run(f"from quantum_diffusion.io import atomic_write_json; atomic_write_json({str(tmp_path / 'r.json')!r}, 1)")
+        out = str(tmp_path / "r.json")
+        nxt = _run(f"from quantum_diffusion.io import atomic_write_json; atomic_write_json({out!r}, 1)")
         assert nxt.wait(60) == 0
         assert not left[0].exists(), "stale temp file of the killed writer was not removed"
         assert alive_tmp.exists(), "temp file of a running writer was removed"
