@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import stat
 import tempfile
@@ -30,6 +31,7 @@ import numpy as np
 
 __all__ = [
     "TEMP_PREFIX",
+    "atomic_copy",
     "atomic_write",
     "atomic_write_bytes",
     "atomic_write_text",
@@ -327,3 +329,46 @@ def atomic_write_npz(path: str | os.PathLike, **arrays: np.ndarray) -> Path:
         The target path.
     """
     return atomic_write(path, lambda fh: np.savez_compressed(fh, **arrays))
+
+
+def atomic_copy(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
+    """Atomically make ``dst`` a copy of ``src`` (a hard link when the file system allows it).
+
+    Used to keep the previous good version of a file beside it before it is replaced: ``dst`` is complete
+    or absent at every instant, and a later :func:`atomic_write` to ``src`` creates a new file, so a hard
+    link keeps the old content.
+
+    Parameters
+    ----------
+    src : str or os.PathLike
+        Existing file.
+    dst : str or os.PathLike
+        Copy to create or replace.
+
+    Returns
+    -------
+    Path
+        ``dst``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``src`` does not exist.
+    """
+    src, dst = Path(src), Path(dst)
+    if not src.is_file():
+        raise FileNotFoundError(f"cannot copy {src}: it does not exist")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.parent / f"{TEMP_PREFIX}{_HOST}.{os.getpid()}.{dst.name}.link"
+    try:
+        if tmp.exists():
+            tmp.unlink()
+        os.link(src, tmp)
+        os.replace(tmp, dst)
+    except OSError:
+        if tmp.exists():
+            tmp.unlink()
+        mode = stat.S_IMODE(os.stat(src).st_mode)
+        with open(src, "rb") as fh:
+            atomic_write(dst, lambda out: shutil.copyfileobj(fh, out), mode=mode)
+    return dst
