@@ -80,31 +80,15 @@ def test_named_configs():
 
 # --- issue 13, item 1: checkpoint integrity; item 9: training input validation -------------------------------
 
-def _flip_tensor_byte(path, record_index=0):
-    """Flip one byte in the middle of a weight tensor's bytes inside torch's zip archive (CRC left stale)."""
-    import struct
-    import zipfile
-
-    with zipfile.ZipFile(path) as zf:
-        infos = [i for i in zf.infolist() if "/data/" in i.filename and i.file_size >= 16]
-    info = infos[record_index]
-    raw = bytearray(path.read_bytes())
-    n_name, n_extra = struct.unpack("<HH", raw[info.header_offset + 26:info.header_offset + 30])
-    start = info.header_offset + 30 + n_name + n_extra
-    raw[start + info.file_size // 2] ^= 0x5A
-    path.write_bytes(bytes(raw))
-    return info.filename
-
-
 def _tiny_cfg(**kw):
     return TrainConfig(TINY_LOCAL, **{"steps": 2, "batch_size": 8, "warmup": 1, "ckpt_every": 2, **kw})
 
 
-def test_issue13_item1_corrupt_checkpoint_refused(tmp_path):
+def test_issue13_item1_corrupt_checkpoint_refused(tmp_path, flip_tensor_byte):
     ck = tmp_path / "c.pt"
     train(_tiny_cfg(), _blobs(16), ck, progress=False)
     good = ck.read_bytes()
-    record = _flip_tensor_byte(ck)
+    record = flip_tensor_byte(ck)
     assert ck.read_bytes() != good and len(ck.read_bytes()) == len(good)
     with pytest.raises(CheckpointError, match=rf"{ck}.*corrupt.*{record}"):
         load_model(ck, "cpu")
