@@ -15,6 +15,7 @@ this process writes into the same directory (see :func:`clean_stale_temp_files`)
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -34,6 +35,7 @@ __all__ = [
     "atomic_copy",
     "atomic_write",
     "atomic_write_bytes",
+    "atomic_write_figure",
     "atomic_write_text",
     "atomic_write_json",
     "atomic_write_npz",
@@ -235,6 +237,44 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, mode: int | None
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"data must be bytes, got {type(data).__name__}")
     return atomic_write(path, lambda fh: fh.write(data), mode=mode)
+
+
+def atomic_write_figure(path: str | os.PathLike, fig: Any, **savefig_kwargs: Any) -> Path:
+    """Render a matplotlib figure into memory and write it atomically (no half-written PNG after a crash).
+
+    This module does not import matplotlib: ``fig`` is any object with a matplotlib-style
+    ``savefig(file, format=...)`` method.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Target file; its suffix (``.png``, ``.pdf``, ``.svg``) selects the format unless ``format=`` is given.
+    fig : matplotlib.figure.Figure
+        The figure.
+    **savefig_kwargs
+        Passed to ``fig.savefig`` (``dpi``, ``bbox_inches``, ...).
+
+    Returns
+    -------
+    Path
+        The target path.
+
+    Raises
+    ------
+    TypeError
+        If ``fig`` has no ``savefig`` method.
+    ValueError
+        If the format cannot be inferred from ``path``.
+    """
+    if not callable(getattr(fig, "savefig", None)):
+        raise TypeError(f"fig must be a matplotlib figure (with savefig), got {type(fig).__name__}")
+    path = Path(path)
+    fmt = savefig_kwargs.pop("format", None) or path.suffix.lstrip(".").lower()
+    if not fmt:
+        raise ValueError(f"path {path} has no suffix: pass format='png' (or pdf, svg)")
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, **savefig_kwargs)
+    return atomic_write_bytes(path, buf.getvalue())
 
 
 def atomic_write_text(path: str | os.PathLike, text: str, *, encoding: str = "utf-8") -> Path:

@@ -135,3 +135,31 @@ def test_issue13_item11_stale_temp_of_a_killed_writer_is_removed_at_next_start(t
         os.killpg(live.pid, signal.SIGKILL)
         live.wait()
     assert not target.exists()
+
+
+def test_issue13_item11_figures_are_written_atomically(tmp_path, umask):
+    import matplotlib.pyplot as plt
+
+    from quantum_diffusion.io import atomic_write_figure
+
+    umask(0o022)
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    p = atomic_write_figure(tmp_path / "f.png", fig, dpi=50)
+    assert p.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") and _mode(p) == 0o644
+    assert atomic_write_figure(tmp_path / "f.svg", fig).read_text().lstrip().startswith("<?xml")
+
+    class Broken:
+        def savefig(self, fh, **kw):
+            fh.write(b"\x89PNG partial")
+            raise RuntimeError("renderer crashed")
+
+    with pytest.raises(RuntimeError, match="renderer crashed"):
+        atomic_write_figure(tmp_path / "f.png", Broken())
+    assert p.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") and sorted(f.name for f in tmp_path.iterdir()) == [
+        "f.png", "f.svg"]
+    with pytest.raises(TypeError, match="fig must be"):
+        atomic_write_figure(tmp_path / "g.png", object())
+    with pytest.raises(ValueError, match="no suffix"):
+        atomic_write_figure(tmp_path / "g", fig)
+    plt.close(fig)
