@@ -56,6 +56,13 @@ def _checked_velocity(model: VelocityFn, x: torch.Tensor, t: torch.Tensor, *, k:
     return v
 
 
+def _check_samples(x: torch.Tensor, n_steps: int) -> None:
+    """Refuse samples that overflowed to inf in the last Euler update (finite but huge velocities)."""
+    if not torch.isfinite(x).all():
+        raise NonFiniteVelocityError(f"the samples overflowed to inf/NaN after {n_steps} steps (finite but huge "
+                                     "velocities); the model or its checkpoint is broken")
+
+
 @dataclass(frozen=True)
 class Segment:
     """Use ``model`` for t in [t_lo, t_hi]; ``name`` labels it in reports."""
@@ -157,6 +164,7 @@ def hybrid_sample(segments: Sequence[Segment], x1: torch.Tensor, n_steps: int = 
         for c in chunks:
             tt = torch.full((x[c].shape[0],), t, dtype=x.dtype, device=x.device)
             x[c] = x[c] - dt * _checked_velocity(seg.model, x[c], tt, k=k, n_steps=n_steps, label=label)
+    _check_samples(x, n_steps)
     return x
 
 
@@ -229,4 +237,5 @@ def reverse_sde_sample(model: VelocityFn, x_start: torch.Tensor, t_start: float,
             g2 = drift_coefficients(t)[1]
             noise = torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
             x = x + lam * (g2 * dt) ** 0.5 * noise
+    _check_samples(x, n_steps)
     return x
