@@ -227,6 +227,11 @@ def reverse_sde_sample(model: VelocityFn, x_start: torch.Tensor, t_start: float,
         raise ValueError(f"need 0 <= t_end < t_start < 1, n_steps >= 1, lam >= 0; got {t_start}, {t_end}, "
                          f"{n_steps}, {lam}")
     dt = (t_start - t_end) / n_steps
+    for k in range(n_steps):  # the score conversion is singular at t = 0 and the drift at t = 1
+        tk = float(torch.tensor(t_start - k * dt, dtype=x_start.dtype))
+        if not 0.0 < tk < 1.0:
+            raise ValueError(f"t_start={t_start}, t_end={t_end}, n_steps={n_steps}: step time {t_start - k * dt:g} "
+                             f"rounds to {tk:g} in {x_start.dtype}; the reverse SDE needs 0 < t < 1 at every step")
     x = x_start.clone()
     for k in range(n_steps):
         t = t_start - k * dt

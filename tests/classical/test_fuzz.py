@@ -14,6 +14,7 @@ import math
 from pathlib import Path
 from unittest import mock
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
@@ -216,13 +217,13 @@ def _cli_bad(cmd, opts):
                 bad.append(name)
         elif name == "--n-samples" and not ((num(value, int) or 0) >= 2):
             bad.append(name)
-    if not bad:
-        if cmd == "train" and opts.get("--model", "global") == "global" and "--R" in opts:
-            bad.append("--R")
-        if cmd != "train":
-            radii = [int(v) for v in opts.get("--radii", "1 3 6").split()]
-            if int(opts.get("--hybrid-R", "3")) not in radii:
-                bad.append("--hybrid-R")
+    # cross-argument rules, wherever the values involved are valid on their own
+    if cmd == "train" and "--model" not in bad and opts.get("--model", "global") == "global" and "--R" in opts:
+        bad.append("--R")
+    if cmd != "train" and "--radii" not in bad and "--hybrid-R" not in bad:
+        radii = [int(v) for v in opts.get("--radii", "1 3 6").split()]
+        if int(opts.get("--hybrid-R", "3")) not in radii:
+            bad.append("--hybrid-R")
     return bad
 
 
@@ -283,6 +284,10 @@ def _check_sampler(case):
     t_start, t_end = case["t"]
     n = case["n_steps"]
     times_ok = 0.0 <= t_end < t_start <= 1.0 and (case["sampler"] != "sde" or t_start < 1.0)
+    if case["sampler"] == "sde" and times_ok and n >= 1:
+        # every step time must be resolvable in float32, where the score (t > 0) and drift (t < 1) are finite
+        dt = (t_start - t_end) / n
+        times_ok = all(0.0 < np.float32(t_start - k * dt) < 1.0 for k in range(n))
     try:
         if case["sampler"] == "euler":
             out = euler_sample(model, x1, n, t_start=t_start, t_end=t_end)
@@ -298,7 +303,7 @@ def _check_sampler(case):
         return
     except ValueError as exc:
         assert not (times_ok and n >= 1), f"valid sampler call refused: {exc}"
-        assert "n_steps" in str(exc) or "t_" in str(exc), exc
+        assert "n_steps" in str(exc) or "t_start" in str(exc) or "t_end" in str(exc), exc
         return
     assert times_ok and n >= 1, f"invalid times/steps accepted: {case}"
     assert torch.isfinite(out).all(), f"non-finite samples returned: {case}"
