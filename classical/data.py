@@ -71,6 +71,7 @@ class ImageData:
     labels: np.ndarray
 
     def __len__(self) -> int:
+        """Return the number of images."""
         return int(self.images.shape[0])
 
 

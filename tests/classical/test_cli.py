@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from classical.__main__ import LOCAL_RADII, build_parser, main
-from classical.experiments import PipelineConfig
 from classical.models import LOCAL_KERNEL_RADII
+from classical.pipeline import PipelineConfig
 from classical.train import previous_checkpoint_path
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from classical.__main__ import main
-from classical.experiments import PipelineConfig
+from classical.pipeline import PipelineConfig
 from classical.sampling import NonFiniteVelocityError, Segment, euler_sample, hybrid_sample, reverse_sde_sample
 from classical.train import TrainConfig
 
