@@ -187,7 +187,7 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     import torch.distributed as dist
 
     from .data import default_cache_dir, load_mnist
-    from .train import default_device, named_config, train
+    from .train import default_device, load_checkpoint, named_config, train
 
     R = (3 if args.R is None else args.R) if args.model == "local" else None
     over = {} if args.train_steps is None else {"steps": args.train_steps}
@@ -195,6 +195,11 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         cfg = named_config(args.config, args.model, R=R, **over)
     except (TypeError, ValueError) as exc:
         parser.error(str(exc))
+    cache = args.cache_dir or default_cache_dir()
+    name = "global" if args.model == "global" else f"local_R{R}"
+    ck = args.checkpoint or cache / "checkpoints" / args.config / f"{name}.pt"
+    if ck.is_file():
+        load_checkpoint(ck)  # a corrupt checkpoint is refused before the data are loaded
     world = int(os.environ.get("WORLD_SIZE", "1"))
     device = default_device()
     if world > 1:
@@ -202,9 +207,6 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if device.type == "cuda":
             device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
             torch.cuda.set_device(device)
-    cache = args.cache_dir or default_cache_dir()
-    name = "global" if args.model == "global" else f"local_R{R}"
-    ck = args.checkpoint or cache / "checkpoints" / args.config / f"{name}.pt"
     data = load_mnist("train", cache_dir=cache).images
     t0 = time.perf_counter()
     try:

@@ -71,7 +71,7 @@ logger = logging.getLogger(__name__)
 
 
 class CheckpointError(ValueError):
-    """A checkpoint file is empty, truncated, corrupt or holds non-finite parameters; the message names it."""
+    """A checkpoint is empty, truncated, corrupt, non-finite or from another configuration; the message names it."""
 
 
 class NonFiniteTrainingError(FloatingPointError):
@@ -422,7 +422,8 @@ def train(
         Bad data shape, values outside [0, 1], fewer images than one batch, batch not divisible by the world
         size, or a checkpoint written with another configuration.
     CheckpointError
-        If the existing checkpoint is corrupt (it is never silently replaced by a fresh run).
+        If the existing checkpoint is corrupt or was written with another configuration (it is never silently
+        replaced by a fresh run).
     NonFiniteTrainingError
         If the loss or a parameter becomes NaN/inf: training stops and the checkpoint keeps the last good
         state (the one before it is kept as :func:`previous_checkpoint_path`).
@@ -465,7 +466,7 @@ def train(
     if checkpoint.is_file():
         ck = load_checkpoint(checkpoint, map_location=device)
         if ck["config_key"] != _config_key(cfg):
-            raise ValueError(f"checkpoint {checkpoint} was written with another configuration: "
+            raise CheckpointError(f"checkpoint {checkpoint} was written with another configuration: "
                              f"{ck['config_key']} != {_config_key(cfg)}")
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])

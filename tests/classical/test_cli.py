@@ -96,6 +96,17 @@ def test_issue13_item14_every_option_has_help_and_steps_are_named_unambiguously(
         assert "'cpu-small' =" in text  # the named configurations are explained
 
 
+def test_issue13_item1_cli_refuses_an_unreadable_checkpoint_in_one_line(tmp_path, capsys):
+    ck = tmp_path / "r2.pt"
+    ck.write_bytes(b"PK\x03\x04 not really a zip")
+    assert main(["train", "--model", "local", "--R", "2", "--checkpoint", str(ck), "--threads", "1"]) == 1
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("python -m classical train: error: checkpoint") and str(ck) in err
+    assert "Traceback" not in err and ck.read_bytes() == b"PK\x03\x04 not really a zip"
+
+
+@pytest.mark.slow
 def test_issue13_item1_cli_resumes_and_refuses_a_corrupt_checkpoint(tmp_path, capsys, flip_tensor_byte):
     ck = tmp_path / "r2.pt"
     base = ["train", "--model", "local", "--R", "2", "--checkpoint", str(ck), "--threads", "1"]
