@@ -40,7 +40,7 @@ _SCALARS = st.one_of(st.integers(-2**53, 2**53), st.floats(allow_nan=False, allo
                      st.text(max_size=5), st.none())
 _PLAIN = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
                                                         st.dictionaries(st.text(max_size=4), inner, max_size=4)),
-                      max_leaves=20)
+                      max_leaves=10)
 
 
 def _numpyfy(obj, draw):
