@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from quantum_diffusion.io import atomic_write_json, atomic_write_npz
+from quantum_diffusion.io import atomic_write_json, atomic_write_npz, clean_stale_temp_files
 
 __all__ = [
     "MNIST_SHA256",
@@ -71,6 +71,7 @@ class ImageData:
     labels: np.ndarray
 
     def __len__(self) -> int:
+        """Return the number of images."""
         return int(self.images.shape[0])
 
 
@@ -184,20 +185,25 @@ def load_mnist(
     Raises
     ------
     ValueError
-        Unknown split, non-positive limit, or a source whose SHA-256 differs from ``expected_sha256``.
+        Unknown split, a limit that is not a positive integer, a malformed ``expected_sha256``, or a source whose
+        SHA-256 differs from it.
     FileNotFoundError
         If the source file does not exist.
     """
     if split not in _SPLITS:
         raise ValueError(f"split must be one of {_SPLITS}, got {split!r}")
-    if limit is not None and limit <= 0:
-        raise ValueError(f"limit must be positive, got {limit}")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit <= 0):
+        raise ValueError(f"limit must be a positive integer or None, got {limit!r}")
+    if not (isinstance(expected_sha256, str) and len(expected_sha256) == 64
+            and all(c in "0123456789abcdef" for c in expected_sha256.lower())):
+        raise ValueError(f"expected_sha256 must be 64 hex digits, got {expected_sha256!r}")
     src = Path(source) if source is not None else mnist_source_path()
     if not src.is_file():
         raise FileNotFoundError(f"MNIST source {src} does not exist")
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     npz = cache / f"mnist_{expected_sha256[:16]}.npz"
     meta = npz.with_suffix(".json")
+    clean_stale_temp_files(cache)  # what a conversion killed midway left behind
     arrays = _load_cache(npz, meta)
     if arrays is None:
         arrays = _convert(_read_verified_pickle(src, expected_sha256))

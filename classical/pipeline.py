@@ -30,10 +30,11 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .data import default_cache_dir, load_mnist
+from .models import LOCAL_KERNEL_RADII
 from .path import interpolate
 from .quality import classifier_features, confident_rate, count_flops, frechet_distance, load_or_train_classifier
 from .sampling import Segment, denoise_from, hybrid_sample
-from .train import default_device, named_config, train
+from .train import CONFIGS, default_device, named_config, train
 
 __all__ = [
     "PipelineConfig",
@@ -48,6 +49,11 @@ __all__ = [
 ]
 
 MSE_THRESHOLD = 0.03
+_MNIST_TEST = 10000
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 @dataclass
@@ -84,14 +90,45 @@ class PipelineConfig:
     train_overrides: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        """Validate the sizes and normalise ``cache_dir`` to a Path."""
+        """Validate every field before any work (training takes minutes); errors name the field.
+
+        Raises
+        ------
+        ValueError
+            An unknown configuration, a radius outside 1..12, ``hybrid_R`` not among the radii, a bad window or
+            recovery times, sizes < 1 (< 2 for FID sample sets), more test images than MNIST's 10 000, or
+            training overrides that :class:`classical.train.TrainConfig` refuses.
+        """
+        if self.config not in CONFIGS:
+            raise ValueError(f"PipelineConfig.config must be one of {sorted(CONFIGS)}, got {self.config!r}")
+        self.radii = tuple(self.radii)
+        if not self.radii or any(not _is_int(R) or R not in LOCAL_KERNEL_RADII for R in self.radii):
+            raise ValueError(f"PipelineConfig.radii must be local radii in 1..12, got {self.radii}")
+        if len(set(self.radii)) != len(self.radii):
+            raise ValueError(f"PipelineConfig.radii has duplicates: {self.radii}")
         if self.hybrid_R not in self.radii:
             raise ValueError(f"hybrid_R={self.hybrid_R} must be one of the trained radii {self.radii}")
         lo, hi = self.window
         if not (0.0 <= lo < hi <= 1.0):
             raise ValueError(f"window must satisfy 0 <= t_dn < t_up <= 1, got {self.window}")
-        if any(not (0.0 < t <= 1.0) for t in self.t_f):
-            raise ValueError(f"recovery times must lie in (0, 1], got {self.t_f}")
+        if not self.t_f or any(not (0.0 < t <= 1.0) for t in self.t_f) or any(
+                b <= a for a, b in zip(self.t_f[:-1], self.t_f[1:])):
+            raise ValueError(f"recovery times t_f must be increasing and lie in (0, 1], got {self.t_f}")
+        for name, minimum in (("n_recovery", 1), ("n_samples", 2), ("n_steps", 1), ("n_real", 2)):
+            value = getattr(self, name)
+            if not _is_int(value) or value < minimum:
+                raise ValueError(f"PipelineConfig.{name} must be an integer >= {minimum}, got {value!r}")
+        if self.n_recovery > _MNIST_TEST or self.n_real + self.n_samples > _MNIST_TEST:
+            raise ValueError(f"PipelineConfig: n_recovery ({self.n_recovery}) and n_real + n_samples "
+                             f"({self.n_real} + {self.n_samples}) must not exceed the {_MNIST_TEST} MNIST test images")
+        for name in ("scan_lo", "scan_hi"):
+            edges = getattr(self, name)
+            if not edges or any(not (0.0 <= e <= 1.0) for e in edges):
+                raise ValueError(f"PipelineConfig.{name} must be window edges in [0, 1], got {edges}")
+        if max(self.scan_lo) >= min(self.scan_hi):
+            raise ValueError(f"every scanned window needs t_dn < t_up: scan_lo {self.scan_lo}, "
+                             f"scan_hi {self.scan_hi}")
+        named_config(self.config, "global", **self.train_overrides)  # TrainConfig validates the overrides
         self.cache_dir = Path(self.cache_dir)
 
 
@@ -293,7 +330,8 @@ def run_pipeline(cfg: PipelineConfig, *, progress: bool = True, recovery: bool =
     if recovery:
         te = torch.from_numpy(load_mnist("test", cache_dir=cfg.cache_dir).images)
         idx = torch.randperm(te.shape[0], generator=torch.Generator().manual_seed(42))[:cfg.n_recovery]
-        res["recovery"] = recovery_experiment(glob, local, te[idx].to(device), cfg.t_f, progress=progress)
+        res["recovery"] = recovery_experiment(glob, local, te[idx].to(device), cfg.t_f, steps_per_unit=cfg.n_steps,
+                                              progress=progress)
     if hybrid:
         q, res["reference"] = _quality(cfg, progress)
         res["hybrid"] = hybrid_experiment(glob, local[cfg.hybrid_R], q, window=cfg.window,

@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 from .path import check_images, drift_coefficients, reverse_sde_drift
 
 __all__ = [
+    "NonFiniteVelocityError",
     "Segment",
     "validate_schedule",
     "step_assignment",
@@ -35,6 +36,31 @@ __all__ = [
 ]
 
 VelocityFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+class NonFiniteVelocityError(FloatingPointError):
+    """A model returned NaN/inf velocities during sampling; the message gives the step and the time."""
+
+
+def _checked_velocity(model: VelocityFn, x: torch.Tensor, t: torch.Tensor, *, k: int, n_steps: int,
+                      label: str = "") -> torch.Tensor:
+    """Evaluate ``model(x, t)`` and refuse a velocity of the wrong shape or with NaN/inf entries."""
+    v = model(x, t)
+    if not isinstance(v, torch.Tensor) or v.shape != x.shape:
+        got = tuple(v.shape) if isinstance(v, torch.Tensor) else type(v).__name__
+        raise ValueError(f"model{label} must return a velocity of shape {tuple(x.shape)}, got {got}")
+    if not torch.isfinite(v).all():
+        raise NonFiniteVelocityError(
+            f"model{label} returned non-finite velocity at step {k + 1} of {n_steps} (t = {float(t[0]):.6g}); "
+            "the model or its checkpoint is broken")
+    return v
+
+
+def _check_samples(x: torch.Tensor, n_steps: int) -> None:
+    """Refuse samples that overflowed to inf in the last Euler update (finite but huge velocities)."""
+    if not torch.isfinite(x).all():
+        raise NonFiniteVelocityError(f"the samples overflowed to inf/NaN after {n_steps} steps (finite but huge "
+                                     "velocities); the model or its checkpoint is broken")
 
 
 @dataclass(frozen=True)
@@ -118,9 +144,13 @@ def hybrid_sample(segments: Sequence[Segment], x1: torch.Tensor, n_steps: int = 
     Raises
     ------
     ValueError
-        Invalid schedule, step count, times, or image shape.
+        Invalid schedule, step count, times, or image shape, or a velocity of the wrong shape.
+    NonFiniteVelocityError
+        If a model returns NaN or inf (the message gives the step and the time).
     """
     check_images(x1, "x1")
+    if batch_size is not None and batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1 or None, got {batch_size}")
     assign = step_assignment(segments, n_steps, t_start=t_start, t_end=t_end)
     segs = validate_schedule(segments)
     dt = (t_start - t_end) / n_steps
@@ -129,16 +159,26 @@ def hybrid_sample(segments: Sequence[Segment], x1: torch.Tensor, n_steps: int = 
         slice(i, min(i + batch_size, x.shape[0])) for i in range(0, x.shape[0], batch_size)]
     for k in tqdm(range(n_steps), disable=not progress, desc="sampling", leave=False):
         t = t_start - k * dt
-        model = segs[assign[k]].model
+        seg = segs[assign[k]]
+        label = f" {seg.name!r}" if seg.name else ""
         for c in chunks:
             tt = torch.full((x[c].shape[0],), t, dtype=x.dtype, device=x.device)
-            x[c] = x[c] - dt * model(x[c], tt)
+            x[c] = x[c] - dt * _checked_velocity(seg.model, x[c], tt, k=k, n_steps=n_steps, label=label)
+    _check_samples(x, n_steps)
     return x
 
 
 def euler_sample(model: VelocityFn, x1: torch.Tensor, n_steps: int = 32, *, t_start: float = 1.0,
                  t_end: float = 0.0, batch_size: int | None = None, progress: bool = False) -> torch.Tensor:
-    """Single-model Euler sampler (the schedule ``[Segment(0, 1, model)]``); see :func:`hybrid_sample`."""
+    """Single-model Euler sampler (the schedule ``[Segment(0, 1, model)]``); see :func:`hybrid_sample`.
+
+    Raises
+    ------
+    ValueError
+        Invalid step count, times, or image shape.
+    NonFiniteVelocityError
+        If the model returns NaN or inf (the message gives the step and the time).
+    """
     return hybrid_sample([Segment(0.0, 1.0, model)], x1, n_steps, t_start=t_start, t_end=t_end,
                          batch_size=batch_size, progress=progress)
 
@@ -163,7 +203,9 @@ def denoise_from(model: VelocityFn, xt: torch.Tensor, t_f: float, *, steps_per_u
 @torch.no_grad()
 def reverse_sde_sample(model: VelocityFn, x_start: torch.Tensor, t_start: float, n_steps: int, *, lam: float = 1.0,
                        generator: torch.Generator | None = None, t_end: float = 0.0) -> torch.Tensor:
-    r"""Euler-Maruyama integration of the reverse-time SDE family written with the velocity (:mod:`classical.path`):
+    r"""Euler-Maruyama integration of the reverse-time SDE family written with the velocity.
+
+    The family (:mod:`classical.path`):
 
     .. math::
 
@@ -177,19 +219,28 @@ def reverse_sde_sample(model: VelocityFn, x_start: torch.Tensor, t_start: float,
     ------
     ValueError
         Unless 0 <= t_end < t_start < 1 (f_t and g_t diverge at t = 1), n_steps >= 1 and lam >= 0.
+    NonFiniteVelocityError
+        If the model returns NaN or inf (the message gives the step and the time).
     """
     check_images(x_start, "x_start")
-    if not (0.0 <= t_end < t_start < 1.0) or n_steps < 1 or lam < 0:
+    if not (0.0 <= t_end < t_start < 1.0) or n_steps < 1 or not lam >= 0 or math.isinf(lam):
         raise ValueError(f"need 0 <= t_end < t_start < 1, n_steps >= 1, lam >= 0; got {t_start}, {t_end}, "
                          f"{n_steps}, {lam}")
     dt = (t_start - t_end) / n_steps
+    for k in range(n_steps):  # the score conversion is singular at t = 0 and the drift at t = 1
+        tk = float(torch.tensor(t_start - k * dt, dtype=x_start.dtype))
+        if not 0.0 < tk < 1.0:
+            raise ValueError(f"t_start={t_start}, t_end={t_end}, n_steps={n_steps}: step time {t_start - k * dt:g} "
+                             f"rounds to {tk:g} in {x_start.dtype}; the reverse SDE needs 0 < t < 1 at every step")
     x = x_start.clone()
     for k in range(n_steps):
         t = t_start - k * dt
-        v = model(x, torch.full((x.shape[0],), t, dtype=x.dtype, device=x.device))
+        v = _checked_velocity(model, x, torch.full((x.shape[0],), t, dtype=x.dtype, device=x.device), k=k,
+                              n_steps=n_steps)
         x = x + dt * reverse_sde_drift(v, x, t, lam)
         if lam > 0:
             g2 = drift_coefficients(t)[1]
             noise = torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
             x = x + lam * (g2 * dt) ** 0.5 * noise
+    _check_samples(x, n_steps)
     return x

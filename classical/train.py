@@ -30,9 +30,15 @@ Named configurations (:data:`CONFIGS`):
 
 from __future__ import annotations
 
+import hashlib
 import io
+import logging
 import math
+import numbers
 import os
+import warnings
+import zipfile
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -43,12 +49,14 @@ import torch.distributed as dist
 from torch import nn
 from tqdm.auto import tqdm
 
-from quantum_diffusion.io import atomic_write
+from quantum_diffusion.io import atomic_copy, atomic_write
 
 from .models import build_model
 from .path import check_images, flow_matching_loss, interpolate, sample_logit_normal
 
 __all__ = [
+    "CheckpointError",
+    "NonFiniteTrainingError",
     "TrainConfig",
     "CONFIGS",
     "named_config",
@@ -56,7 +64,18 @@ __all__ = [
     "train",
     "load_checkpoint",
     "load_model",
+    "previous_checkpoint_path",
 ]
+
+logger = logging.getLogger(__name__)
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is empty, truncated, corrupt, non-finite or from another configuration; the message names it."""
+
+
+class NonFiniteTrainingError(FloatingPointError):
+    """The training loss or the parameters became NaN/inf; the last good checkpoint was left in place."""
 
 
 @dataclass(frozen=True)
@@ -94,13 +113,51 @@ class TrainConfig:
     optimizer: str = "adamw"
 
     def __post_init__(self) -> None:
-        if self.steps < 1 or self.batch_size < 1 or self.lr <= 0 or self.ckpt_every < 1 or self.warmup < 0:
-            raise ValueError(f"invalid training configuration: {self}")
-        lo, hi = self.t_range
-        if not (0.0 <= lo < hi <= 1.0):
-            raise ValueError(f"t_range must satisfy 0 <= t_lo < t_hi <= 1, got {self.t_range}")
+        """Validate every field; the error names the field and the value.
+
+        Raises
+        ------
+        TypeError
+            A field of the wrong type (e.g. a string learning rate, a float step count).
+        ValueError
+            A value out of range: non-finite or non-positive lr, steps/batch_size/ckpt_every < 1, negative
+            warm-up, weight decay or seed, a bad t_range, model kind or optimizer name.
+        """
+        if not isinstance(self.model, Mapping) or self.model.get("kind") not in ("global", "local"):
+            raise ValueError(f"TrainConfig.model must be a model spec with kind 'global' or 'local', "
+                             f"got {self.model!r}")
+        _check_int("steps", self.steps, 1)
+        _check_int("batch_size", self.batch_size, 1)
+        _check_real("lr", self.lr, positive=True)
+        _check_real("weight_decay", self.weight_decay, positive=False)
+        _check_int("warmup", self.warmup, 0)
+        if not isinstance(self.three_term, bool):
+            raise TypeError(f"TrainConfig.three_term must be a bool, got {self.three_term!r}")
+        if self.grad_clip is not None:
+            _check_real("grad_clip", self.grad_clip, positive=True)
+        _check_int("seed", self.seed, 0)
+        _check_int("ckpt_every", self.ckpt_every, 1)
+        tr = self.t_range
+        if (not isinstance(tr, (tuple, list)) or len(tr) != 2
+                or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in tr)
+                or not (0.0 <= tr[0] < tr[1] <= 1.0)):
+            raise ValueError(f"TrainConfig.t_range must be (t_lo, t_hi) with 0 <= t_lo < t_hi <= 1, got {tr!r}")
         if self.optimizer not in ("adamw", "sgd"):
-            raise ValueError(f"optimizer must be 'adamw' or 'sgd', got {self.optimizer!r}")
+            raise ValueError(f"TrainConfig.optimizer must be 'adamw' or 'sgd', got {self.optimizer!r}")
+
+
+def _check_int(name: str, value: Any, minimum: int) -> None:
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"TrainConfig.{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"TrainConfig.{name} must be >= {minimum}, got {value}")
+
+
+def _check_real(name: str, value: Any, *, positive: bool) -> None:
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"TrainConfig.{name} must be a real number, got {value!r}")
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        raise ValueError(f"TrainConfig.{name} must be a finite number {'> 0' if positive else '>= 0'}, got {value}")
 
 
 _CPU_GLOBAL = {"kind": "global", "width": 16, "emb": 128, "pos_channels": True}
@@ -165,33 +222,147 @@ def _config_key(cfg: TrainConfig) -> dict[str, Any]:
     return d
 
 
+def _digest(obj: Any, h: Any = None) -> str:
+    """SHA-256 of a checkpoint's content: every tensor's name, dtype, shape and bytes, and every plain value."""
+    h = hashlib.sha256() if h is None else h
+    if isinstance(obj, torch.Tensor):
+        t = obj.detach().cpu().contiguous()
+        h.update(f"T{t.dtype}{tuple(t.shape)}".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    elif isinstance(obj, Mapping):
+        h.update(b"{")
+        for k in sorted(obj, key=repr):
+            h.update(repr(k).encode())
+            _digest(obj[k], h)
+        h.update(b"}")
+    elif isinstance(obj, (list, tuple)):
+        h.update(b"[")
+        for v in obj:
+            _digest(v, h)
+        h.update(b"]")
+    else:
+        h.update(repr(obj).encode())
+    return h.hexdigest()
+
+
+def _nonfinite_tensor(state: Mapping[str, Any]) -> str | None:
+    for name, t in state.items():
+        if isinstance(t, torch.Tensor) and t.is_floating_point() and not torch.isfinite(t).all():
+            return name
+    return None
+
+
+def previous_checkpoint_path(path: str | os.PathLike) -> Path:
+    """Where :func:`train` keeps the previous good checkpoint: ``name.pt`` -> ``name.prev.pt``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The checkpoint.
+
+    Returns
+    -------
+    Path
+        The sibling holding the checkpoint that the last save replaced.
+    """
+    path = Path(path)
+    return path.with_name(f"{path.stem}.prev{path.suffix or '.pt'}")
+
+
 def _save(path: Path, obj: dict[str, Any]) -> None:
+    bad = _nonfinite_tensor(obj["model"])
+    if bad is not None:
+        raise NonFiniteTrainingError(f"parameter {bad!r} is not finite at step {obj['step']}; {path} was not "
+                                     "overwritten and keeps the last good state")
+    obj = {**obj, "sha256": _digest(obj)}
     buf = io.BytesIO()
     torch.save(obj, buf)
+    if path.is_file():
+        atomic_copy(path, previous_checkpoint_path(path))
     atomic_write(path, lambda fh: fh.write(buf.getvalue()))
 
 
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load a checkpoint written by :func:`train` (``weights_only=True``: no arbitrary code).
+    """Load and verify a checkpoint written by :func:`train` (``weights_only=True``: no arbitrary code).
+
+    Verification: the zip CRC of every record (:meth:`zipfile.ZipFile.testzip`), the SHA-256 of the content
+    stored at save time, and finite model parameters.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Checkpoint file.
+    map_location : str or torch.device
+        Device the tensors are loaded onto.
+
+    Returns
+    -------
+    dict
+        The checkpoint (``model``, ``optimizer``, ``scheduler``, ``scaler``, ``rng``, ``step``, ``config``, ...).
 
     Raises
     ------
     FileNotFoundError
         If the checkpoint does not exist.
+    CheckpointError
+        If it is empty, truncated, not a torch checkpoint, fails its CRC or SHA-256 check, or holds
+        non-finite parameters (the message names the file).
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} does not exist (train the model first: python -m classical train)")
-    return torch.load(path, map_location=map_location, weights_only=True)
+    hint = f"delete {path} to train from scratch"
+    prev = previous_checkpoint_path(path)
+    if prev.is_file() and prev != path:
+        hint = f"the previous good checkpoint is {prev}: move it to {path} to resume from it, or {hint}"
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"checkpoint {path} is empty; {hint}")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            bad = zf.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise CheckpointError(f"checkpoint {path} is truncated or not a torch checkpoint ({exc}); {hint}") from exc
+    if bad is not None:
+        raise CheckpointError(f"checkpoint {path} is corrupt: record {bad!r} fails its CRC check; {hint}")
+    try:
+        ck = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # torch raises RuntimeError, UnpicklingError, EOFError, ... on bad files
+        raise CheckpointError(f"checkpoint {path} cannot be read ({type(exc).__name__}: {exc}); {hint}") from exc
+    if not isinstance(ck, dict) or not {"model", "step", "config"} <= set(ck):
+        raise CheckpointError(f"checkpoint {path} is not a training checkpoint of classical.train; {hint}")
+    stored = ck.pop("sha256", None)
+    if stored is None:
+        warnings.warn(f"checkpoint {path} has no stored SHA-256 (written by an older version); only its CRC "
+                      "and finiteness were checked", stacklevel=2)
+    elif _digest(ck) != stored:
+        raise CheckpointError(f"checkpoint {path} is corrupt: its content does not match the stored SHA-256; {hint}")
+    bad_param = _nonfinite_tensor(ck["model"])
+    if bad_param is not None:
+        raise CheckpointError(f"checkpoint {path} holds non-finite parameter {bad_param!r}; {hint}")
+    return ck
 
 
 def load_model(path: str | os.PathLike, device: str | torch.device | None = None) -> nn.Module:
     """Rebuild the model stored in a checkpoint, in eval mode on ``device``.
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Checkpoint written by :func:`train`.
+    device : str or torch.device, optional
+        Default ``cuda`` if available, else CPU.
+
+    Returns
+    -------
+    torch.nn.Module
+        The model, in eval mode.
+
     Raises
     ------
     FileNotFoundError
         If the checkpoint does not exist.
+    CheckpointError
+        If the checkpoint is corrupt (see :func:`load_checkpoint`).
     """
     device = torch.device(device) if device is not None else default_device()
     ck = load_checkpoint(path, map_location=device)
@@ -248,12 +419,31 @@ def train(
     Raises
     ------
     ValueError
-        Bad data shape, fewer images than one batch, batch not divisible by the world size, or a checkpoint
-        written with another configuration.
+        Bad data shape, values outside [0, 1], fewer images than one batch, batch not divisible by the world
+        size, or a checkpoint written with another configuration.
+    CheckpointError
+        If the existing checkpoint is corrupt or was written with another configuration (it is never silently
+        replaced by a fresh run).
+    NonFiniteTrainingError
+        If the loss or a parameter becomes NaN/inf: training stops and the checkpoint keeps the last good
+        state (the one before it is kept as :func:`previous_checkpoint_path`).
+
+    Notes
+    -----
+    Before a checkpoint is replaced, the old one is kept as ``<name>.prev.pt``; a resumed run logs
+    "resuming from step N" (logger ``classical.train``, level INFO).
     """
+    if not isinstance(cfg, TrainConfig):
+        raise TypeError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
     device = torch.device(device) if device is not None else default_device()
     data = torch.as_tensor(data, dtype=torch.float32)
     check_images(data, "data")
+    lo_x, hi_x = float(data.min()), float(data.max())
+    if lo_x < 0.0 or hi_x > 1.0:
+        raise ValueError(f"data: images must have values in [0, 1] (t = 0 of the path), observed range "
+                         f"[{lo_x:g}, {hi_x:g}]; divide 8-bit images by 255")
+    if stop_after is not None and (not isinstance(stop_after, numbers.Integral) or stop_after < 1):
+        raise ValueError(f"stop_after must be a positive integer or None, got {stop_after!r}")
     n = data.shape[0]
     rank, world = _dist_info()
     if cfg.batch_size > n:
@@ -276,7 +466,7 @@ def train(
     if checkpoint.is_file():
         ck = load_checkpoint(checkpoint, map_location=device)
         if ck["config_key"] != _config_key(cfg):
-            raise ValueError(f"checkpoint {checkpoint} was written with another configuration: "
+            raise CheckpointError(f"checkpoint {checkpoint} was written with another configuration: "
                              f"{ck['config_key']} != {_config_key(cfg)}")
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
@@ -284,6 +474,9 @@ def train(
         scaler.load_state_dict(ck["scaler"])
         gen.set_state(ck["rng"].cpu())
         step = int(ck["step"])
+        if rank == 0 and step < cfg.steps:
+            logger.info("%s: resuming from step %d", checkpoint, step)
+    saved_step = step if checkpoint.is_file() else None
     net: nn.Module = model
     if world > 1:
         net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
@@ -292,12 +485,14 @@ def train(
     lo_t, hi_t = cfg.t_range
 
     def save() -> None:
+        nonlocal saved_step
         if rank == 0:
             _save(checkpoint, {
                 "model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                 "scaler": scaler.state_dict(), "rng": gen.get_state(), "step": step,
                 "config": _to_plain(asdict(cfg)), "config_key": _config_key(cfg),
             })
+        saved_step = step
         if world > 1:
             dist.barrier()
 
@@ -319,6 +514,16 @@ def train(
         with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
             v = net(interpolate(x0, z, t), t)
             loss = flow_matching_loss(v.float(), x0, z, t, three_term=cfg.three_term)
+        loss_value = float(loss.detach())
+        bad = torch.tensor([0.0 if math.isfinite(loss_value) else 1.0], device=device)
+        if world > 1:
+            dist.all_reduce(bad)  # every rank stops together
+        if bad.item():
+            bar.close()
+            kept = (f"{checkpoint} keeps the last good state (step {saved_step})" if saved_step is not None
+                    else f"no checkpoint was written to {checkpoint}")
+            raise NonFiniteTrainingError(f"training loss became {loss_value} at step {step + 1}; stopped, "
+                                         f"{kept}. Lower the learning rate or check the data.")
         opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         if cfg.grad_clip is not None:
@@ -328,7 +533,7 @@ def train(
         scaler.update()
         sched.step()
         step += 1
-        losses.append(float(loss.detach()))
+        losses.append(loss_value)
         bar.update(1)
         bar.set_postfix(loss=f"{losses[-1]:.4f}")
         if step % cfg.ckpt_every == 0 or step == end:

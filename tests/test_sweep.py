@@ -17,6 +17,7 @@ import pytest
 from quantum_diffusion.sweep import (
     StoreCorruptError,
     SweepError,
+    code_fingerprint,
     grid_points,
     load_results,
     point_key,
@@ -165,3 +166,141 @@ def test_key_changes_with_code_version_and_params():
     assert k == point_key({"a": 1}, "m:f", "1")
     assert k != point_key({"a": 2}, "m:f", "1") and k != point_key({"a": 1}, "m:f", "2")
     assert point_key({"a": np.int64(1)}, "m:f", "1") == k
+
+
+# --- issue 13, item 3: results of edited code are never silently reused ---------------------------------------
+
+_POINT_MODULE = '''
+def f(a):
+    return {{"y": {factor} * a}}
+'''
+
+_RUN_SWEEP = '''
+import json, sys, warnings
+sys.path.insert(0, {root!r})
+from pointmod import f
+from quantum_diffusion.sweep import sweep
+kw = json.loads(sys.argv[1])
+with warnings.catch_warnings(record=True) as w:
+    warnings.simplefilter("always")
+    try:
+        recs = sweep(f, {{"a": [1, 2, 3]}}, store={store!r}, executor="serial", progress=False, **kw)
+        out = [r["result"]["y"] for r in recs]
+    except Exception as exc:
+        out = type(exc).__name__ + ": " + str(exc)
+print(json.dumps({{"out": out, "warnings": [str(x.message) for x in w]}}))
+'''
+
+
+def _sweep_in_fresh_process(tmp_path, factor, **kw):
+    (tmp_path / "pointmod.py").write_text(_POINT_MODULE.format(factor=factor))
+    code = _RUN_SWEEP.format(root=str(tmp_path), store=str(tmp_path / "s.jsonl"))
+    res = subprocess.run([sys.executable, "-c", code, json.dumps(kw)], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout.splitlines()[-1])
+
+
+def test_issue13_item3_edited_point_function_is_recomputed_and_stale_results_reported(tmp_path):
+    first = _sweep_in_fresh_process(tmp_path, 2)
+    assert first == {"out": [2, 4, 6], "warnings": []}
+    edited = _sweep_in_fresh_process(tmp_path, 100)
+    assert edited["out"] == [100, 200, 300]
+    assert len(edited["warnings"]) == 1 and "3 stored result(s)" in edited["warnings"][0]
+    again = _sweep_in_fresh_process(tmp_path, 100, on_stale="raise")
+    assert again["out"].startswith("StaleStoreError") and "3 stored result(s)" in again["out"]
+    # unchanged code reuses its own results: no new line in the store
+    n_lines = len((tmp_path / "s.jsonl").read_text().splitlines())
+    assert _sweep_in_fresh_process(tmp_path, 100, on_stale="ignore")["out"] == [100, 200, 300]
+    assert len((tmp_path / "s.jsonl").read_text().splitlines()) == n_lines == 6
+
+
+def test_issue13_item3_explicit_code_version_overrides_the_fingerprint(tmp_path):
+    assert _sweep_in_fresh_process(tmp_path, 2, code_version="v1")["out"] == [2, 4, 6]
+    assert _sweep_in_fresh_process(tmp_path, 100, code_version="v1") == {"out": [2, 4, 6], "warnings": []}
+    assert _sweep_in_fresh_process(tmp_path, 100, code_version="v2")["out"] == [100, 200, 300]
+
+
+def test_code_fingerprint_covers_the_package_the_function_lives_in(tmp_path, monkeypatch):
+    pkg = tmp_path / "fppkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "lib.py").write_text("def g(a):\n    return 2 * a\n")
+    (pkg / "points.py").write_text("from .lib import g\n\n\ndef f(a):\n    return {'y': g(a)}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from fppkg.points import f
+
+    before = code_fingerprint(f)
+    assert code_fingerprint(f) == before and before.startswith("code-")
+    time.sleep(0.01)
+    (pkg / "lib.py").write_text("def g(a):\n    return 100 * a\n")
+    assert code_fingerprint(f) != before
+    assert code_fingerprint(work) != code_fingerprint(unserialisable)
+    with pytest.raises(TypeError, match="fn must be callable"):
+        code_fingerprint(3)
+
+
+def test_sweep_arguments_are_validated(tmp_path):
+    store = tmp_path / "s.jsonl"
+    with pytest.raises(ValueError, match="executor"):
+        sweep(unserialisable, {"x": [1]}, store=store, executor="threads", progress=False)
+    with pytest.raises(ValueError, match="max_workers"):
+        sweep(unserialisable, {"x": [1]}, store=store, max_workers=0, progress=False)
+    with pytest.raises(ValueError, match="on_stale"):
+        sweep(unserialisable, {"x": [1]}, store=store, on_stale="maybe", progress=False)
+    with pytest.raises(ValueError, match="seed"):
+        sweep(unserialisable, {"x": [1]}, store=store, seed=-1, progress=False)
+    with pytest.raises(IsADirectoryError, match="store"):
+        sweep(unserialisable, {"x": [1]}, store=tmp_path, executor="serial", progress=False)
+    assert not store.exists()
+
+
+# --- issue 13, item 11: a killed sweep leaves no orphaned workers ---------------------------------------------
+
+def sleeper(x: int, pid_dir: str) -> dict:
+    """Record this worker's pid, then work 'forever'."""
+    Path(pid_dir, f"{os.getpid()}").touch()
+    time.sleep(300)
+    return {"x": x}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return not any(line.startswith("State:") and "Z" in line.split()[1] for line in fh)
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_issue13_item11_killed_sweep_leaves_no_orphaned_workers(tmp_path):
+    pid_dir = tmp_path / "pids"
+    pid_dir.mkdir()
+    script = textwrap.dedent(
+        f"""
+        import sys
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from test_sweep import sleeper
+        from quantum_diffusion.sweep import sweep
+        sweep(sleeper, {{"x": [0, 1], "pid_dir": [{str(pid_dir)!r}]}}, store={str(tmp_path / "s.jsonl")!r},
+              max_workers=2, progress=False)
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and len(list(pid_dir.iterdir())) < 2:
+            time.sleep(0.05)
+        workers = [int(p.name) for p in pid_dir.iterdir()]
+        assert len(workers) == 2 and all(_alive(w) for w in workers)
+        os.kill(proc.pid, signal.SIGKILL)  # the parent only, as an OOM killer or a lost login shell would
+        proc.wait()
+        deadline = time.time() + 10
+        while time.time() < deadline and any(_alive(w) for w in workers):
+            time.sleep(0.05)
+        assert not any(_alive(w) for w in workers), "workers outlived the killed sweep"
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..io import atomic_write, atomic_write_json
+from ..io import atomic_write, atomic_write_figure, atomic_write_json
 
 __all__ = [
     "SECTIONS_FILE",
@@ -227,7 +227,10 @@ def update_report(out: str | Path, new: Mapping[str, Sequence[Section]], *, orde
 
 
 def save_figure(fig: Any, path: str | Path, *, dpi: int = 120) -> Path:
-    """Save a matplotlib figure to ``path`` (creating its folder) and close it.
+    """Save a matplotlib figure to ``path`` atomically (creating its folder) and close it.
+
+    The figure is rendered into memory and written by :func:`quantum_diffusion.io.atomic_write_figure`, so a
+    crash never leaves a half-written PNG and the file honours the umask.
 
     Parameters
     ----------
@@ -245,11 +248,10 @@ def save_figure(fig: Any, path: str | Path, *, dpi: int = 120) -> Path:
     """
     import matplotlib.pyplot as plt
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
-    return path
+    try:
+        return atomic_write_figure(path, fig, dpi=dpi)
+    finally:
+        plt.close(fig)
 
 
 def axes_for(ax: Any, n: int, *, figsize: tuple[float, float]) -> tuple[Any, list[Any]]:

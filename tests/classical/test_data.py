@@ -71,3 +71,45 @@ def test_bad_arguments_and_missing_fashion(tmp_path):
         load_mnist(source=tmp_path / "nope.pkl.gz")
     with pytest.raises(FileNotFoundError, match="dataset-fashion-mnist"):
         load_fashion_mnist(root=tmp_path)
+
+
+def _synthetic_source(tmp_path):
+    rng = np.random.default_rng(0)
+    obj = tuple((rng.integers(0, 256, size=(n, 784)) / 256.0, np.arange(n)) for n in (3, 2, 2))
+    src = tmp_path / "m.pkl.gz"
+    with gzip.open(src, "wb") as fh:
+        pickle.dump(obj, fh, protocol=2)
+    return src
+
+
+def test_issue13_item11_killed_conversion_leaves_no_temp_file_behind(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    from quantum_diffusion.io import TEMP_PREFIX
+
+    src, cache = _synthetic_source(tmp_path), tmp_path / "cache"
+    # a conversion killed while writing the npz: its temp file is named after its (now dead) process
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    cache.mkdir()
+    import socket
+
+    host = socket.gethostname().replace(".", "_")
+    stale = cache / f"{TEMP_PREFIX}{host}.{dead.pid}.mnist_0123.npz.x1y2"
+    stale.write_bytes(b"\0" * 4096)
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    d = load_mnist("test", source=src, cache_dir=cache, expected_sha256=sha256_file(src))
+    assert len(d) == 2 and not stale.exists()
+    assert not [f for f in cache.iterdir() if f.name.startswith(TEMP_PREFIX)]
+
+
+@pytest.mark.parametrize(("kw", "match"), [
+    ({"limit": 0}, "limit"), ({"limit": 2.5}, "limit"), ({"limit": True}, "limit"),
+    ({"expected_sha256": "abc"}, "expected_sha256"),
+])
+def test_load_mnist_argument_errors_name_the_argument(tmp_path, kw, match):
+    with pytest.raises(ValueError, match=match):
+        load_mnist("test", source=_synthetic_source(tmp_path), cache_dir=tmp_path, **kw)

@@ -5,7 +5,15 @@ import pytest
 import torch
 
 from classical.path import gaussian_velocity
-from classical.sampling import Segment, denoise_from, euler_sample, hybrid_sample, step_assignment
+from classical.sampling import (
+    NonFiniteVelocityError,
+    Segment,
+    denoise_from,
+    euler_sample,
+    hybrid_sample,
+    reverse_sde_sample,
+    step_assignment,
+)
 
 D = 4  # data dimension, laid out as 2x2 images
 
@@ -120,3 +128,30 @@ def test_bayes_reverse_sde_reproduces_gaussian_and_lam0_equals_euler(n=20000, t0
     torch.testing.assert_close(ode, euler_sample(model, xs[:5], 16, t_start=t0), atol=1e-12, rtol=0)
     with pytest.raises(ValueError, match="t_start < 1"):
         reverse_sde_sample(model, xs[:5], 1.0, 4)
+
+
+def _nan_below(t_bad):
+    def v(x, t):
+        out = -x.clone()
+        if float(t[0]) < t_bad:
+            out[0, 0, 0, 0] = float("nan")
+        return out
+    return v
+
+
+def test_issue13_item9_samplers_refuse_nonfinite_velocity():
+    x1 = torch.randn(3, 1, 2, 2, generator=torch.Generator().manual_seed(0))
+    # uniform grid of 10 steps from t = 1: step k (1-based) starts at t = 1 - (k - 1)/10; the first t < 0.45 is 0.4
+    with pytest.raises(NonFiniteVelocityError, match=r"step 7 of 10 \(t = 0\.4\)"):
+        euler_sample(_nan_below(0.45), x1, 10)
+    with pytest.raises(NonFiniteVelocityError, match=r"'local'.*step 7 of 10"):
+        hybrid_sample([Segment(0.0, 0.5, _nan_below(0.45), "local"), Segment(0.5, 1.0, lambda x, t: -x, "global")],
+                      x1, 10, batch_size=2)
+    with pytest.raises(NonFiniteVelocityError, match="step 1 of"):
+        denoise_from(_nan_below(2.0), x1, 0.3)
+    with pytest.raises(NonFiniteVelocityError, match=r"step 3 of 4 \(t = 0\.3\)"):
+        reverse_sde_sample(_nan_below(0.4), x1, 0.6, 4, generator=torch.Generator().manual_seed(1))
+    with pytest.raises(ValueError, match="shape"):
+        euler_sample(lambda x, t: x[:1], x1, 4)
+    with pytest.raises(ValueError, match="lam"):
+        reverse_sde_sample(lambda x, t: -x, x1, 0.6, 4, lam=float("nan"))

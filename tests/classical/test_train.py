@@ -3,7 +3,16 @@
 import pytest
 import torch
 
-from classical.train import TrainConfig, load_model, named_config, train
+from classical.train import (
+    CheckpointError,
+    NonFiniteTrainingError,
+    TrainConfig,
+    load_checkpoint,
+    load_model,
+    named_config,
+    previous_checkpoint_path,
+    train,
+)
 
 TINY_GLOBAL = {"kind": "global", "width": 4, "emb": 8, "pos_channels": True, "image_size": 8}
 TINY_LOCAL = {"kind": "local", "R": 2, "base": 4, "emb": 8, "mults": [1, 2, 2, 2]}
@@ -67,3 +76,127 @@ def test_named_configs():
         named_config("cpu-small", "local")
     with pytest.raises(ValueError, match="unknown"):
         named_config("gpu-huge")
+
+
+# --- issue 13, item 1: checkpoint integrity; item 9: training input validation -------------------------------
+
+def _tiny_cfg(**kw):
+    return TrainConfig(TINY_LOCAL, **{"steps": 2, "batch_size": 8, "warmup": 1, "ckpt_every": 2, **kw})
+
+
+def test_issue13_item1_corrupt_checkpoint_refused(tmp_path, flip_tensor_byte):
+    ck = tmp_path / "c.pt"
+    train(_tiny_cfg(), _blobs(16), ck, progress=False)
+    good = ck.read_bytes()
+    record = flip_tensor_byte(ck)
+    assert ck.read_bytes() != good and len(ck.read_bytes()) == len(good)
+    with pytest.raises(CheckpointError, match=rf"{ck}.*corrupt.*{record}"):
+        load_model(ck, "cpu")
+    # a longer run refuses to start from it instead of saying "already trained" or training on garbage
+    with pytest.raises(CheckpointError, match=str(ck)):
+        train(_tiny_cfg(steps=4), _blobs(16), ck, progress=False)
+    assert ck.read_bytes() != good and not previous_checkpoint_path(ck).exists()
+
+
+@pytest.mark.parametrize("damage", ["empty", "truncated", "garbage", "not-a-checkpoint"])
+def test_issue13_item1_unreadable_checkpoint_names_the_file(tmp_path, damage):
+    ck = tmp_path / "c.pt"
+    train(_tiny_cfg(), _blobs(16), ck, progress=False)
+    raw = ck.read_bytes()
+    if damage == "empty":
+        ck.write_bytes(b"")
+    elif damage == "truncated":
+        ck.write_bytes(raw[: len(raw) // 2])
+    elif damage == "garbage":
+        ck.write_bytes(bytes(range(256)) * 8)
+    else:
+        torch.save({"weights": torch.zeros(3)}, ck)
+    with pytest.raises(CheckpointError, match=str(ck)):
+        load_checkpoint(ck)
+
+
+def test_issue13_item1_stored_sha256_and_finite_parameters_checked(tmp_path):
+    ck = tmp_path / "c.pt"
+    train(_tiny_cfg(), _blobs(16), ck, progress=False)
+    raw = torch.load(ck, weights_only=True)
+    assert "sha256" in raw
+    name = next(k for k, v in raw["model"].items() if v.is_floating_point())
+    edited = {**raw, "model": {**raw["model"], name: raw["model"][name] + 1.0}}
+    torch.save(edited, ck)  # valid zip, valid CRCs, stale hash
+    with pytest.raises(CheckpointError, match=rf"{ck}.*SHA-256"):
+        load_checkpoint(ck)
+    legacy = {k: v for k, v in raw.items() if k != "sha256"}
+    legacy["model"] = {**raw["model"], name: raw["model"][name] * float("nan")}
+    torch.save(legacy, ck)
+    with pytest.warns(UserWarning, match="no stored SHA-256"), pytest.raises(CheckpointError, match="non-finite"):
+        load_checkpoint(ck)
+
+
+def _nan_after(monkeypatch, n_good):
+    """Make the training loss NaN from call n_good + 1 on (a run that diverges)."""
+    import classical.train as tr
+
+    real, calls = tr.flow_matching_loss, []
+
+    def loss(*a, **k):
+        calls.append(1)
+        out = real(*a, **k)
+        return out * float("nan") if len(calls) > n_good else out
+
+    monkeypatch.setattr(tr, "flow_matching_loss", loss)
+
+
+def test_issue13_item1_nonfinite_run_keeps_the_last_good_checkpoint(tmp_path, monkeypatch, caplog):
+    data = _blobs(16)
+    ck, ref = tmp_path / "c.pt", tmp_path / "ref.pt"
+    train(_tiny_cfg(steps=4), data, ref, stop_after=2, progress=False)
+    train(_tiny_cfg(steps=4), data, ck, stop_after=2, progress=False)
+    good = ck.read_bytes()
+    # diverges at step 3 of a resumed run: stops with a clear error, the step-2 checkpoint stays
+    _nan_after(monkeypatch, 0)
+    with caplog.at_level("INFO", logger="classical.train"):
+        with pytest.raises(NonFiniteTrainingError, match=rf"nan at step 3.*{ck} keeps the last good state \(step 2\)"):
+            train(_tiny_cfg(steps=4), data, ck, progress=False)
+    assert "resuming from step 2" in caplog.text
+    assert ck.read_bytes() == good
+    monkeypatch.undo()
+    # a longer run that diverges after one more checkpoint: the newest good one is in place, the one before it
+    # is kept beside it, and both load
+    _nan_after(monkeypatch, 2)
+    with pytest.raises(NonFiniteTrainingError, match=r"step 5.*\(step 4\)"):
+        train(_tiny_cfg(steps=8), data, ck, progress=False)
+    assert load_checkpoint(ck)["step"] == 4
+    prev = previous_checkpoint_path(ck)
+    assert prev.name == "c.prev.pt" and prev.read_bytes() == good
+    a, b = load_model(prev, "cpu").state_dict(), load_model(ref, "cpu").state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_issue13_item1_fresh_run_that_diverges_writes_nothing(tmp_path, monkeypatch):
+    _nan_after(monkeypatch, 0)
+    with pytest.raises(NonFiniteTrainingError, match="no checkpoint was written"):
+        train(_tiny_cfg(), _blobs(16), tmp_path / "c.pt", progress=False)
+    assert not (tmp_path / "c.pt").exists()
+
+
+def test_issue13_item9_train_refuses_images_outside_unit_interval(tmp_path):
+    with pytest.raises(ValueError, match=r"data: .*\[0, 1\].*observed range \[0, 255\]"):
+        train(_tiny_cfg(), _blobs(16) * 255, tmp_path / "c.pt", progress=False)
+    with pytest.raises(ValueError, match=r"observed range \[-1, 1\]"):
+        train(_tiny_cfg(), _blobs(16) * 2 - 1, tmp_path / "c.pt", progress=False)
+    assert not (tmp_path / "c.pt").exists()
+
+
+@pytest.mark.parametrize(("field", "value", "exc"), [
+    ("lr", float("nan"), ValueError), ("lr", 0.0, ValueError), ("lr", float("inf"), ValueError),
+    ("lr", "1e-3", TypeError), ("steps", 0, ValueError), ("steps", 2.5, TypeError), ("batch_size", 0, ValueError),
+    ("batch_size", True, TypeError), ("weight_decay", -1.0, ValueError), ("weight_decay", float("nan"), ValueError),
+    ("warmup", -1, ValueError), ("grad_clip", 0.0, ValueError), ("grad_clip", float("nan"), ValueError),
+    ("seed", -1, ValueError), ("ckpt_every", 0, ValueError), ("three_term", 1, TypeError),
+    ("t_range", (0.5, 0.5), ValueError), ("t_range", (float("nan"), 1.0), ValueError), ("t_range", (0.0,), ValueError),
+    ("optimizer", "adam", ValueError), ("model", {"kind": "huge"}, ValueError),
+])
+def test_issue13_item9_train_config_validates_every_field(field, value, exc):
+    kw = {"model": TINY_LOCAL, "steps": 2, "batch_size": 8, field: value}
+    with pytest.raises(exc, match=field):
+        TrainConfig(**kw)
