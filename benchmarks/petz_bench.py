@@ -69,11 +69,11 @@ def bench_backward_vs_forward(n: int = 6, T: float = 0.5, beta: float = 1.0, rto
           f"p_min/p_max of the reference = {p_min / np.linalg.eigvalsh(sigma)[-1]:.1e}")
     for kind, theta in kinds:
         def backward(k=kind, th=theta):
-            _, sol = recover(lind, rho_T, sigma, T, k, th, rtol=rtol, atol=atol, return_solution=True)
+            _, sol = recover(lind, rho_T, sigma, T, kind=k, theta=th, rtol=rtol, atol=atol, return_solution=True)
             nfev[k] = sol.nfev
 
         def backward_reused(k=kind, th=theta):
-            recover(lind, rho_T, sigma, T, k, th, rtol=rtol, atol=atol, reference=ref)
+            recover(lind, rho_T, sigma, T, kind=k, theta=th, rtol=rtol, atol=atol, reference=ref)
 
         t_b = _timeit(backward, 1 if kind == "twirled" else 2)
         t_r = t_b if kind == "twirled" else _timeit(backward_reused, 2)  # twirled: O(d^4) per RHS, run once
@@ -84,7 +84,7 @@ def bench_backward_vs_forward(n: int = 6, T: float = 0.5, beta: float = 1.0, rto
               f"reference reused: {t_r / t_fwd:.2f}")
 
     def heisenberg():
-        recover(lind, rho_T, sigma, T, "petz", rtol=rtol, atol=atol, picture="heisenberg")
+        recover(lind, rho_T, sigma, T, kind="petz", rtol=rtol, atol=atol, picture="heisenberg")
 
     t_h = _timeit(heisenberg, 2)
     out["petz_heisenberg_ratio"] = t_h / t_fwd
@@ -109,7 +109,7 @@ def bench_local_vs_global(ns=(6, 7, 8, 9), r: int = 2, global_max: int = 8) -> d
         def local(nbs=nbs, reduced=reduced, x_loc=x_loc, dims=dims, low=low):
             with small_blas():
                 for i, (nb, s_ab, x) in enumerate(zip(nbs, reduced, x_loc)):
-                    gen = petz_generator(embed_lindbladian(low, dims, [i], nb), s_ab, "twirled")
+                    gen = petz_generator(embed_lindbladian(low, dims, [i], nb), s_ab, kind="twirled")
                     gen.apply(x)
 
         t_loc = _timeit(local, 3)
@@ -117,7 +117,7 @@ def bench_local_vs_global(ns=(6, 7, 8, 9), r: int = 2, global_max: int = 8) -> d
         if n <= global_max:
             def glob(lind=lind, sigma=sigma):
                 with small_blas():
-                    petz_generator(lind, sigma, "petz").apply(sigma)
+                    petz_generator(lind, sigma, kind="petz").apply(sigma)
 
             res["global_s"].append(_timeit(glob, 1))
         else:
@@ -140,7 +140,7 @@ def bench_small_blas(d: int = 32, iters: int = 40) -> dict:
 
     def loop():
         for _ in range(iters):
-            petz_generator(lind, sigma, "rotated", 0.3).apply(sigma)
+            petz_generator(lind, sigma, kind="rotated", theta=0.3).apply(sigma)
 
     t_free = _timeit(loop, 2, clock=time.perf_counter)  # wall time: threads are the point here
 

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ._validation import check_density_matrix
+from .subsystems import partial_trace, resolve_subsystems
 
 __all__ = ["trace_distance", "fidelity", "entropy", "relative_entropy", "partial_trace", "quantum_cmi",
            "mutual_information"]
@@ -101,62 +102,6 @@ def relative_entropy(rho: Any, sigma: Any, *, validate: bool = True, support_tol
     return float(max(term1 - term2, 0.0))
 
 
-def _resolve(systems: Sequence[int | Hashable] | int | Hashable, n: int,
-             names: Sequence[Hashable] | None) -> list[int]:
-    if isinstance(systems, (list, tuple, range, np.ndarray)):
-        items = list(systems)
-    else:
-        items = [systems]
-    out: list[int] = []
-    for s in items:
-        if names is not None and not isinstance(s, (int, np.integer)):
-            if s not in names:
-                raise ValueError(f"unknown subsystem name {s!r}; known names: {list(names)}")
-            out.append(list(names).index(s))
-        elif isinstance(s, (int, np.integer)) and 0 <= int(s) < n:
-            out.append(int(s))
-        else:
-            raise ValueError(f"subsystem {s!r} is not an index in [0, {n}) or a name in {names}")
-    return out
-
-
-def partial_trace(rho: Any, dims: Sequence[int], keep: Sequence[int | Hashable] | int | Hashable,
-                  *, names: Sequence[Hashable] | None = None) -> np.ndarray:
-    r"""Reduced state :math:`\mathrm{tr}_{\overline{\rm keep}}\rho`, kept factors in increasing order.
-
-    Parameters
-    ----------
-    rho : array (D, D) with ``D = prod(dims)``
-    dims : subsystem dimensions (kron order)
-    keep : indices or names (with ``names``) of the subsystems to keep
-
-    Raises
-    ------
-    ValueError
-        If ``prod(dims)`` does not match ``rho`` or a subsystem is unknown or repeated.
-    """
-    r = np.asarray(rho.full() if hasattr(rho, "full") else rho, dtype=complex)
-    dims = [int(d) for d in dims]
-    n = len(dims)
-    if r.shape != (int(np.prod(dims)), int(np.prod(dims))):
-        raise ValueError(f"state of shape {r.shape} does not match dims {dims} (product {int(np.prod(dims))})")
-    k = sorted(_resolve(keep, n, names))
-    if len(set(k)) != len(k):
-        raise ValueError(f"repeated subsystem in {keep!r}")
-    t = r.reshape(dims + dims)
-    traced = [i for i in range(n) if i not in k]
-    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    if 2 * n > len(letters):
-        raise ValueError("too many subsystems for partial_trace (max 26)")
-    row = list(letters[:n])
-    col = list(letters[n:2 * n])
-    for i in traced:
-        col[i] = row[i]
-    expr = "".join(row) + "".join(col) + "->" + "".join(row[i] for i in k) + "".join(col[i] for i in k)
-    dk = int(np.prod([dims[i] for i in k])) if k else 1
-    return np.einsum(expr, t).reshape(dk, dk)
-
-
 def mutual_information(rho: Any, dims: Sequence[int], A: Any, B: Any, *,
                        names: Sequence[Hashable] | None = None) -> float:
     r"""Mutual information :math:`I(A{:}B) = S_A + S_B - S_{AB}` in nats.
@@ -190,7 +135,7 @@ def quantum_cmi(rho: Any, dims: Sequence[int], A: Any, B: Any, C: Any, *,
     if names is not None and len(names) != n:
         raise ValueError(f"names has {len(names)} entries but dims has {n}")
     r = check_density_matrix(rho, "rho") if validate else np.asarray(rho, dtype=complex)
-    a, b, c = (_resolve(x, n, names) if not (isinstance(x, (list, tuple)) and len(x) == 0) else []
+    a, b, c = (resolve_subsystems(x, n, names) if not (isinstance(x, (list, tuple)) and len(x) == 0) else []
                for x in (A, B, C))
     if set(a) & set(b) or set(a) & set(c) or set(b) & set(c):
         raise ValueError(f"regions must be disjoint, got A={a}, B={b}, C={c}")

@@ -187,7 +187,7 @@ def convergence_study(
             p = prob.p(x)
             sigma = np.diag(p / p.sum())
             for key, (kind, th) in zip(keys, kinds):
-                out_b = petz_generator(forward, sigma, kind, th).apply(F)
+                out_b = petz_generator(forward, sigma, kind=kind, theta=th).apply(F)
                 bwd[key].append(np.max(np.abs(np.diag(out_b).real - target_b)) / np.max(np.abs(target_b)))
                 leak[key].append(_offdiag_max(out_b))
             ctl = Lindbladian(zero, central_jumps(grid, gamma)).apply(F)
@@ -263,7 +263,7 @@ def hamiltonian_convergence(
                 target = -0.25j * gamma * (2 * s * dpsi + ds * psi)
                 if theta_term:
                     target = target + 0.25 * gamma * th * ds * psi
-                h_b = petz_generator(forward, np.diag(p / p.sum()), kind, th).H
+                h_b = petz_generator(forward, np.diag(p / p.sum()), kind=kind, theta=th).H
                 out[key].append(np.max(np.abs(h_b @ psi - target)) / np.max(np.abs(target)))
             out["h"].append(grid.h)
     res = {k: np.asarray(v) for k, v in out.items()}

@@ -162,7 +162,7 @@ def run_quantum_check(n: int = 16, *, length: float = 12.0, gamma: float = 1.0, 
     forward = Lindbladian(np.zeros((n, n)), sound_jumps(grid, gamma))
     out: dict[str, Any] = {"n": n, "kinds": {}}
     for kind, theta in (("petz", 0.0), ("rotated", 0.9), ("twirled", 0.0)):
-        rho = np.asarray(recover(forward, np.diag(qT), np.diag(p0), T, kind, theta, rtol=1e-10, atol=1e-13))
+        rho = np.asarray(recover(forward, np.diag(qT), np.diag(p0), T, kind=kind, theta=theta, rtol=1e-10, atol=1e-13))
         key = kind if kind != "rotated" else f"rotated({theta:g})"
         out["kinds"][key] = {
             "max_diag_deviation": float(np.max(np.abs(np.diag(rho).real - q[-1]))),

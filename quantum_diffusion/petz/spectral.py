@@ -1,0 +1,254 @@
+r"""Spectral helpers of the Petz constructions: the reference's eigen-decomposition and the scalar kernels.
+
+Everything Petz-like is computed in the eigenbasis of the reference :math:`\sigma=\sum_k p_k|k\rangle\langle k|`
+(theory note ``petz.md``), with :math:`x_k=\ln p_k` and :math:`u_{kl}=(x_k-x_l)/2`:
+
+* :func:`spectral_reference` validates a full-rank reference **once** and returns ``(p, V)``; one positivity
+  threshold (:data:`REFERENCE_RANK_TOL`), the same for a diagonal reference and for its rotated version.
+* :func:`phi` is the characteristic function of the twirl density (P.4), :func:`twirl_density` the density (P.3).
+* :func:`rotated_coefficients` and :func:`twirled_coefficients` are cancellation-free forms of the coefficient
+  functions of (P.19) and (P.21).
+* :func:`check_kind` validates the ``kind``/``theta`` pair of every Petz entry point.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._validation import as_operator, check_density_matrix
+from ..linalg import hermitian_part
+
+__all__ = [
+    "KINDS",
+    "REFERENCE_RANK_TOL",
+    "check_kind",
+    "phi",
+    "twirl_density",
+    "rotated_coefficients",
+    "twirled_coefficients",
+    "spectral_reference",
+    "to_eigenbasis",
+    "from_eigenbasis",
+]
+
+#: The Petz family (``PetzKind`` in quantum_diffusion.typing).
+KINDS = ("petz", "rotated", "twirled")
+#: Smallest admissible eigenvalue of a reference state (absolute; states have unit trace). One threshold for every
+#: entry point and every basis: ``eigh`` resolves the eigenvalues of a rotated reference only to about 1e-16 times
+#: its norm, so a diagonal reference below this threshold is rejected exactly like its rotated version.
+REFERENCE_RANK_TOL = 1e-12
+_SERIES_U = 1e-3  # below |u| = 1e-3 the twirl coefficients use their Taylor series (error ~ u^5 < 1e-15)
+
+
+def check_kind(kind: str, theta: float) -> float:
+    """Validate a ``kind``/``theta`` pair of the Petz family and return ``theta`` as a float.
+
+    Parameters
+    ----------
+    kind : {"petz", "rotated", "twirled"}
+        Recovery family.
+    theta : float
+        Rotation angle; must be finite, and 0 unless ``kind="rotated"``.
+
+    Returns
+    -------
+    float
+        ``theta``.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``kind``, non-finite ``theta``, or a non-zero ``theta`` for another kind.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    try:
+        theta = float(theta)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"theta must be a real number, got {theta!r}") from err
+    if not np.isfinite(theta):
+        raise ValueError(f"theta must be finite, got {theta!r}")
+    if kind != "rotated" and theta != 0.0:
+        raise ValueError(f"theta={theta} is only meaningful for kind='rotated' (got kind={kind!r})")
+    return theta
+
+
+def twirl_density(theta: np.ndarray | float) -> np.ndarray:
+    r"""Twirl weight :math:`\beta_0(\theta) = \frac{\pi}{2}\,(\cosh\pi\theta+1)^{-1}` (P.3).
+
+    Parameters
+    ----------
+    theta : float or numpy.ndarray
+        Angles.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``theta``.
+    """
+    t = np.asarray(theta, dtype=float)
+    with np.errstate(over="ignore"):
+        return np.pi / 2.0 / (np.cosh(np.pi * t) + 1.0)
+
+
+def phi(a: np.ndarray | float) -> np.ndarray:
+    r"""Characteristic function of the twirl density, :math:`\varphi(a) = a/\sinh a` (P.4), ``phi(0) = 1``.
+
+    Parameters
+    ----------
+    a : float or numpy.ndarray
+        Argument.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``a`` (0 where ``sinh`` overflows).
+    """
+    a = np.asarray(a, dtype=float)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        out = np.where(a == 0.0, 1.0, a / np.sinh(np.where(a == 0.0, 1.0, a)))
+    return np.where(np.isfinite(out), out, 0.0)
+
+
+def _u_over_tanh(u: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(u == 0.0, 1.0, u / np.tanh(np.where(u == 0.0, 1.0, u)))
+
+
+def _expm1_i_over_u(u: np.ndarray, theta: float) -> np.ndarray:
+    """``(exp(i theta u) - 1) / u`` without cancellation (-> ``i theta`` at u = 0), via np.sinc."""
+    s_half = np.sin(theta * u / 2.0)
+    return theta * (-s_half * np.sinc(theta * u / (2 * np.pi)) + 1j * np.sinc(theta * u / np.pi))
+
+
+def rotated_coefficients(u: np.ndarray, theta: float) -> tuple[np.ndarray, np.ndarray]:
+    r"""Coefficients of (P.19), :math:`c_1 = -\tanh(u/2) - h\,u\coth u` and :math:`c_2 = h\varphi(u) - \tanh(u/2)`.
+
+    Here :math:`h = (e^{i\theta u}-1)/u`; these are cancellation-free forms of P.19's csch/coth combinations.
+
+    Parameters
+    ----------
+    u : numpy.ndarray
+        Half log-ratios :math:`u_{kl}`.
+    theta : float
+        Rotation angle.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(c1, c2)``, complex, shape of ``u``.
+    """
+    th = np.tanh(u / 2.0)
+    h = _expm1_i_over_u(u, theta)
+    return -th - h * _u_over_tanh(u), h * phi(u) - th
+
+
+def twirled_coefficients(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""Coefficients of (P.21), :math:`c_1 = (1-u\coth u)/\sinh u` and :math:`c_2 = (u-\sinh u\cosh u)/\sinh^2 u`.
+
+    Parameters
+    ----------
+    u : numpy.ndarray
+        Half log-ratios :math:`u_{kl}`.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(c1, c2)``, real, odd in ``u``, Taylor series below ``|u| = 1e-3``.
+    """
+    small = np.abs(u) < _SERIES_U
+    us = np.where(small, 1.0, u)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        sh = np.sinh(us)
+        c1 = 1.0 / sh - _u_over_tanh(us) / sh
+        c2 = us / sh**2 - 1.0 / np.tanh(us)
+    c1 = np.where(np.isfinite(c1), c1, 0.0)
+    c1 = np.where(small, -u / 3.0 + 7.0 * u**3 / 90.0, c1)
+    c2 = np.where(small, -2.0 * u / 3.0 + 4.0 * u**3 / 45.0, np.where(np.isfinite(c2), c2, -np.sign(u)))
+    return c1, c2
+
+
+def spectral_reference(
+    sigma: Any, dim: int | None = None, *, name: str = "sigma", rank_tol: float = REFERENCE_RANK_TOL
+) -> tuple[np.ndarray, np.ndarray | None]:
+    r"""Validate a full-rank reference state and return ``(p, V)`` with :math:`\sigma = V\,\mathrm{diag}(p)V^\dagger`.
+
+    A diagonal ``sigma`` returns ``V = None`` (the computational basis, kept exactly, so degenerate
+    eigenvalues and diagonal operands stay diagonal). This is the one place where a Petz reference is
+    validated; internal functions take ``(p, V)``.
+
+    Parameters
+    ----------
+    sigma : OperatorLike, shape ``(d, d)``
+        Reference state (numpy array, nested list or qutip ``Qobj``).
+    dim : int, optional
+        Required dimension.
+    name : str
+        Argument name used in error messages.
+    rank_tol : float
+        Smallest admissible eigenvalue (default :data:`REFERENCE_RANK_TOL`, the same in every basis).
+
+    Returns
+    -------
+    p : numpy.ndarray, shape ``(d,)``
+        Eigenvalues (ascending unless diagonal).
+    V : numpy.ndarray, shape ``(d, d)``, or None
+        Eigenvectors (``None`` for a diagonal ``sigma``).
+
+    Raises
+    ------
+    ValueError
+        If ``sigma`` is not a density matrix (shape, Hermiticity, trace, positivity), or is rank-deficient
+        (an eigenvalue ``<= rank_tol``): the Petz constructions use :math:`\sigma^{-1/2}` and are only defined
+        on the support of the reference, so a rank-deficient reference must be restricted to its support.
+    """
+    arr = check_density_matrix(as_operator(sigma, name, dim=dim), name, dim=dim)
+    if not np.any(arr - np.diag(np.diag(arr))):
+        p, v = np.diag(arr).real.copy(), None  # diagonal reference: exact eigenvalues, basis kept exactly
+    else:
+        p, v = np.linalg.eigh(hermitian_part(arr))
+    if not np.isfinite(rank_tol) or rank_tol < 0:
+        raise ValueError(f"rank_tol must be a finite non-negative number, got {rank_tol!r}")
+    if p.min() <= rank_tol:
+        raise ValueError(
+            f"{name} is rank-deficient (smallest eigenvalue {p.min():.3e} <= {rank_tol:.1e}): the Petz-type "
+            f"recovery uses {name}^(-1/2) and is only defined on the support of the reference; restrict the "
+            f"problem to supp({name}) or mix in a little of the maximally mixed state"
+        )
+    return p, v
+
+
+def to_eigenbasis(x: np.ndarray, v: np.ndarray | None) -> np.ndarray:
+    r"""Change of basis :math:`V^\dagger X V` into the reference's eigenbasis (identity for ``V = None``).
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape ``(d, d)``
+        Operator in the computational basis.
+    v : numpy.ndarray, shape ``(d, d)``, or None
+        Eigenvectors from :func:`spectral_reference`.
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(d, d)``
+    """
+    return x if v is None else v.conj().T @ x @ v
+
+
+def from_eigenbasis(x: np.ndarray, v: np.ndarray | None) -> np.ndarray:
+    r"""Change of basis :math:`V X V^\dagger` back to the computational basis (identity for ``V = None``).
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape ``(d, d)``
+        Operator in the eigenbasis.
+    v : numpy.ndarray, shape ``(d, d)``, or None
+        Eigenvectors from :func:`spectral_reference`.
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(d, d)``
+    """
+    return x if v is None else v @ x @ v.conj().T
