@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
-import sympy as sp
 
 from .._threads import small_blas
 from .lattice import PeriodicGrid, central_jumps, continuum_reverse_fp, sound_jumps
@@ -54,12 +54,14 @@ class TestProblem:
 
 def smooth_test_problem() -> TestProblem:
     r"""The default test problem (periodic, length :math:`2\pi`); derivatives are exact (sympy ``lambdify``)."""
+    import sympy as sp  # lazy: importing the classical_limit package must not load sympy
+
     x = sp.Symbol("x", real=True)
     p = sp.exp(sp.sin(x) + sp.cos(2 * x) / 2)
     f = sp.exp(sp.Rational(4, 5) * sp.cos(x - sp.Rational(3, 10))) * (1 + sp.sin(3 * x) / 5)
     s = sp.simplify(sp.diff(p, x) / p)
 
-    def lam(e: sp.Expr) -> Callable[[np.ndarray], np.ndarray]:
+    def lam(e: Any) -> Callable[[np.ndarray], np.ndarray]:
         fn = sp.lambdify(x, e, "numpy")
         return lambda v: np.broadcast_to(np.asarray(fn(np.asarray(v, dtype=float)), dtype=float), np.shape(v))
 

@@ -163,9 +163,10 @@ class Lindbladian:
         ----------
         rho : array or Qobj (d, d)
         t : float or sequence of floats (>= 0)
+            Times in any order, repeats allowed; the output follows the given order for every method.
         method : "auto" | "expm" | "mesolve"
             ``"auto"`` uses the exact ``scipy.linalg.expm`` of the superoperator for ``d <= 24`` and qutip
-            ``mesolve`` otherwise.
+            ``mesolve`` otherwise (solved on the sorted distinct times, returned in the given order).
 
         Returns
         -------
@@ -178,6 +179,8 @@ class Lindbladian:
         """
         x = self._check_operand(rho, "rho")
         ts = np.atleast_1d(np.asarray(t, dtype=float))
+        if ts.size == 0:
+            raise ValueError("t must hold at least one time")
         if np.any(ts < 0) or not np.all(np.isfinite(ts)):
             raise ValueError(f"evolution times must be finite and >= 0, got {t!r}")
         if method == "auto":
@@ -188,14 +191,17 @@ class Lindbladian:
         elif method == "mesolve":
             import qutip
 
-            tlist = np.concatenate([[0.0], ts]) if ts[0] != 0.0 else ts
+            # qutip needs an increasing time list starting at 0: solve on the sorted distinct times and
+            # return the states in the order given (the same contract as "expm", any order and repeats)
+            uniq, inverse = np.unique(ts, return_inverse=True)
+            tlist = np.concatenate([[0.0], uniq]) if uniq[0] != 0.0 else uniq
             opts = {"rtol": rtol, "atol": atol, "progress_bar": False, "store_states": True}
             res = qutip.mesolve(qutip.Qobj(self.H), qutip.Qobj(x), tlist,
                                 [qutip.Qobj(lj) for lj in self.jumps], options=opts)
-            states = [s.full() for s in res.states]
-            if ts[0] != 0.0:
+            states = np.stack([s.full() for s in res.states])
+            if uniq[0] != 0.0:
                 states = states[1:]
-            out = np.stack(states)
+            out = states[inverse.reshape(-1)]
         else:
             raise ValueError(f"unknown method {method!r}; use 'auto', 'expm' or 'mesolve'")
         return out[0] if np.ndim(t) == 0 else out
