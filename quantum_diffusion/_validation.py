@@ -156,7 +156,7 @@ def as_superoperator(
     check_finite(s, name)
     do, di = (int(round(np.sqrt(n))) for n in s.shape)
     if do * do != s.shape[0] or di * di != s.shape[1] or s.size == 0:
-        raise ValueError(f"{name}: superoperator shape {s.shape} is not (d_out^2, d_in^2)")
+        raise ValueError(f"{name}: superoperator shape {s.shape} is not (d_out^2, d_in^2) = (d^2, d^2) for square maps")
     if square and do != di:
         raise ValueError(f"{name} must map a space to itself, got d_in = {di}, d_out = {do}")
     if d_in is not None and di != d_in:

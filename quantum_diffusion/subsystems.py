@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from ._validation import as_operator
+
 __all__ = [
     "check_sites",
     "resolve_subsystems",
@@ -170,7 +172,7 @@ def partial_trace(rho: Any, dims: Sequence[int], keep: Sequence[int | Hashable] 
     ValueError
         If ``prod(dims)`` does not match ``rho`` or a subsystem is unknown or repeated.
     """
-    r = np.asarray(rho.full() if hasattr(rho, "full") else rho, dtype=complex)
+    r = as_operator(rho, "rho")
     dims = [int(d) for d in dims]
     n = len(dims)
     if r.shape != (int(np.prod(dims)), int(np.prod(dims))):
@@ -213,7 +215,7 @@ def embed_operator(op: Any, dims: Sequence[int], targets: Sequence[int], sites: 
     s = check_sites(dims, sites)
     if not set(t) <= set(s):
         raise ValueError(f"targets {t} are not contained in sites {s}")
-    o = np.asarray(op.full() if hasattr(op, "full") else op, dtype=complex)
+    o = as_operator(op, "operator")
     dt = int(np.prod([dims[i] for i in t]))
     if o.shape != (dt, dt):
         raise ValueError(f"operator shape {o.shape} does not match target dimension {dt}")

@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 import scipy.linalg as sla
 
-from .._validation import as_array, check_hermitian, check_square
+from .._validation import as_operator, check_hermitian
 from ..conventions import row_to_column_superop
+from ..linalg import hermitian_part
 
 __all__ = ["Lindbladian", "lindblad_superop", "lindblad_apply"]
 
@@ -88,12 +89,12 @@ class Lindbladian:
     """
 
     def __init__(self, H: Any, jumps: Sequence[Any] = ()) -> None:
-        h = check_square(as_array(H, "H", dtype=complex), "H")
+        h = as_operator(H, "H")
         check_hermitian(h, "H")
-        self.H: np.ndarray = 0.5 * (h + h.conj().T)
+        self.H: np.ndarray = hermitian_part(h)
         self.dim: int = int(h.shape[0])
         self.jumps: list[np.ndarray] = [
-            check_square(as_array(lj, f"jumps[{j}]", dtype=complex), f"jumps[{j}]", self.dim)
+            as_operator(lj, f"jumps[{j}]", dim=self.dim)
             for j, lj in enumerate(jumps)
         ]
         self._c: np.ndarray | None = None
@@ -120,8 +121,7 @@ class Lindbladian:
         return lindblad_superop(self.H, self.jumps)
 
     def _check_operand(self, x: Any, name: str) -> np.ndarray:
-        arr = as_array(x, name, dtype=complex)
-        return check_square(arr, name, self.dim)
+        return as_operator(x, name, dim=self.dim)
 
     def apply(self, rho: Any) -> np.ndarray:
         r"""Matrix-free :math:`\mathcal L(\rho)`, O(d^3) per jump; ``rho`` (d, d) -> (d, d).
