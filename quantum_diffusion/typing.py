@@ -17,6 +17,7 @@ __all__ = [
     "SeedLike",
     "PetzKind",
     "Picture",
+    "TwirlMethod",
 ]
 
 #: A square matrix: ``numpy`` array, nested list, or ``qutip.Qobj`` operator.
@@ -33,3 +34,8 @@ SeedLike: TypeAlias = "int | Any | None"
 PetzKind: TypeAlias = Literal["petz", "rotated", "twirled"]
 #: Integration picture for the Petz flow.
 Picture: TypeAlias = Literal["schrodinger", "heisenberg"]
+
+# --- petz area
+#: Evaluation of the twirled jump kernel (P.22): the exact O(J d^4) kernel, the theta quadrature (O(Q J d^3),
+#: error <= 1e-8 relative to the kernel), or the faster of the two for the given d, J and spectral width.
+TwirlMethod: TypeAlias = Literal["auto", "exact", "quadrature"]

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from ..linalg import kraus_from_superop, psd_power
-from ..typing import PetzKind
+from ..typing import PetzKind, TwirlMethod
 from .lindbladian import Lindbladian, lindblad_superop
 from .spectral import (
     REFERENCE_RANK_TOL,
@@ -52,6 +52,7 @@ from .spectral import (
     rotated_coefficients,
     spectral_reference,
     to_eigenbasis,
+    twirl_quadrature,
     twirled_coefficients,
 )
 
@@ -63,6 +64,8 @@ __all__ = [
 ]
 
 _KERNEL_CACHE_MAX = 2**22  # cache the d^4 twirl kernel (64 MB complex) up to d = 45
+#: Bound on the twirl kernel error of the theta quadrature, relative to max phi = 1 (issue 15 item 5).
+TWIRL_QUADRATURE_TOL = 1e-8
 _CHOI_MAX_DIM = 64  # explicit twirled Choi jumps only up to d = 64 (a 4096 x 4096 eigh)
 
 
@@ -93,8 +96,11 @@ class BackwardLindbladian(Lindbladian):
     """
 
     def __init__(self, forward: Lindbladian, p: np.ndarray, v: np.ndarray | None, kind: str, theta: float,
-                 choi_tol: float = 1e-13) -> None:
+                 choi_tol: float = 1e-13, twirl_method: str = "auto") -> None:
+        if twirl_method not in ("auto", "exact", "quadrature"):
+            raise ValueError(f"twirl_method must be 'auto', 'exact' or 'quadrature', got {twirl_method!r}")
         self.kind, self.theta, self.p, self.V = kind, float(theta), p, v
+        self.twirl_method = twirl_method
         self.dim = d = forward.dim
         self.forward = forward
         self._choi_tol = choi_tol
@@ -182,11 +188,52 @@ class BackwardLindbladian(Lindbladian):
             )
         return [from_eigenbasis(k, self.V) for k in kraus_from_superop(self._jump_kernel_eig(), rtol=self._choi_tol)]
 
+    def twirl_kernel_method(self) -> str:
+        r"""The evaluation of the twirled jump kernel that :meth:`apply` uses for a generic operand.
+
+        ``"auto"`` picks the theta quadrature when :math:`Q\,J \le 10\,d` (``Q`` nodes for the reference's
+        spectral width at 1e-8, ``J`` jumps, dimension ``d``), i.e. when :math:`2QJd^3` BLAS work beats the
+        exact kernel's :math:`d^4` transcendental evaluations plus :math:`Jd^4` products (crossover measured in
+        ``benchmarks/petz_bench.py``: about d = 12-16 for J = 4 and Q = 69), and the exact kernel once it has been
+        built (a cached kernel costs one :math:`d^4` matvec per application).
+
+        Returns
+        -------
+        str
+            ``"exact"`` or ``"quadrature"``.
+        """
+        if self.twirl_method != "auto":
+            return self.twirl_method
+        if self._jump_kernel is not None:
+            return "exact"
+        q = twirl_quadrature(float(np.ptp(np.log(self.p))), tol=TWIRL_QUADRATURE_TOL)[0].size
+        return "quadrature" if q * len(self._lb_eig) <= 10 * self.dim else "exact"
+
+    def _apply_jump_tw_quadrature(self, xp: np.ndarray) -> np.ndarray:
+        r"""P.22 by the theta quadrature: :math:`\sum_q w_q D_q\big[\sum_j L_j(D_q^*XD_q)L_j^\dagger\big]D_q^*`.
+
+        :math:`D_q = \mathrm{diag}(e^{i\theta_q x_k/2})` carries the phases of
+        :math:`e^{i\theta_q(u_{kl}-u_{mn})}`; the kernel error is at most ``TWIRL_QUADRATURE_TOL`` times
+        :math:`\max\varphi = 1` (see :func:`~quantum_diffusion.petz.spectral.twirl_quadrature`). Cost
+        :math:`2QJd^3` in two batched BLAS products.
+        """
+        d, lb = self.dim, self._lb_eig
+        nj = lb.shape[0]
+        x = np.log(self.p)
+        theta, w = twirl_quadrature(float(np.ptp(x)), tol=TWIRL_QUADRATURE_TOL)
+        e = np.exp(0.5j * theta[:, None] * x[None, :])  # (Q, d)
+        z = xp[None] * e.conj()[:, :, None] * e[:, None, :]  # D_q^* X D_q
+        t1 = np.matmul(lb[None], z[:, None]).transpose(0, 2, 1, 3).reshape(theta.size, d, nj * d)
+        y = t1 @ lb.conj().transpose(0, 2, 1).reshape(nj * d, d)  # sum_j L_j Z L_j^dag, (Q, d, d)
+        return np.einsum("q,qk,qkl,ql->kl", w, e, y, e.conj(), optimize=True)
+
     def _apply_jump_tw_eig(self, xp: np.ndarray) -> np.ndarray:
         lb = self._lb_eig
         if _commutes_with_reference(xp, self.u):
             # [X, sigma] = 0: P.22 reduces to a Hadamard product, O(d^3) per jump
             return np.einsum("jkm,mn,jln->kl", lb, xp, lb.conj(), optimize=True) * self._phi_u
+        if self.twirl_kernel_method() == "quadrature":
+            return self._apply_jump_tw_quadrature(xp)
         d = self.dim
         if d**4 <= _KERNEL_CACHE_MAX:
             if self._jump_kernel is None:
@@ -280,6 +327,7 @@ def petz_generator(
     kind: PetzKind = "petz",
     theta: float = 0.0,
     rank_tol: float = REFERENCE_RANK_TOL,
+    twirl_method: TwirlMethod = "auto",
 ) -> BackwardLindbladian:
     r"""Backward Lindbladian of the continuous-time Petz / rotated / twirled recovery map.
 
@@ -306,6 +354,10 @@ def petz_generator(
         Rotation angle (``kind="rotated"`` only; must be 0 otherwise).
     rank_tol : float
         Smallest admissible eigenvalue of ``sigma`` (see :func:`~quantum_diffusion.petz.spectral.spectral_reference`).
+    twirl_method : {"auto", "exact", "quadrature"}
+        Evaluation of the twirled jump kernel in :meth:`BackwardLindbladian.apply` (``kind="twirled"`` only):
+        exact (P.22, :math:`O(Jd^4)`), theta quadrature (:math:`O(QJd^3)`, kernel error <= 1e-8), or the faster
+        (see :meth:`BackwardLindbladian.twirl_kernel_method`).
 
     Returns
     -------
@@ -332,7 +384,7 @@ def petz_generator(
     check_forward(lindbladian)
     theta = check_kind(kind, theta)
     p, v = spectral_reference(sigma, lindbladian.dim, rank_tol=rank_tol)
-    return BackwardLindbladian(lindbladian, p, v, kind, theta)
+    return BackwardLindbladian(lindbladian, p, v, kind, theta, twirl_method=twirl_method)
 
 
 def check_forward(lindbladian: Any, name: str = "lindbladian") -> Lindbladian:
