@@ -16,13 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from quantum_diffusion.classical_limit.convergence import convergence_study, hamiltonian_convergence
-from quantum_diffusion.classical_limit.experiments import (
-    plot_convergence,
-    plot_recovery,
-    run_quantum_check,
-    run_recovery,
-    run_sde_levels,
-)
+from quantum_diffusion.classical_limit.studies import run_quantum_check, run_recovery, run_sde_levels
+from quantum_diffusion.demo.classical_limit import plot_convergence, plot_recovery
+from quantum_diffusion.demo.report import save_figure
 from quantum_diffusion.io import atomic_write_json
 
 
@@ -46,12 +42,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     rec = run_recovery(n_grid=args.n_grid, length=args.length, gamma=args.gamma, T=args.T,
                        n_samples=args.samples, n_steps=args.steps, seed=args.seed)
     quantum = run_quantum_check(args.quantum_n, length=args.length, gamma=args.gamma, T=args.T)
-    plot_recovery(rec, out / "decoherence_limit_recovery.png")
+    save_figure(plot_recovery(rec), out / "decoherence_limit_recovery.png", dpi=110)
     atomic_write_json(out / "decoherence_limit_recovery.json", {"recovery": rec, "quantum_check": quantum})
     conv = convergence_study(args.ns, gamma=args.gamma).to_dict()
     ham = hamiltonian_convergence(args.ns, gamma=args.gamma, kinds=(("petz", 0.0), ("rotated", 0.7)))
     levels = run_sde_levels(length=args.length, gamma=args.gamma, T=args.T, seed=args.seed)
-    plot_convergence(conv, levels, out / "decoherence_limit_convergence.png", ham)
+    save_figure(plot_convergence({"convergence": conv, "hamiltonian": ham, "sde_levels": levels}),
+                out / "decoherence_limit_convergence.png", dpi=110)
     atomic_write_json(out / "decoherence_limit_convergence.json",
                       {"convergence": conv, "hamiltonian": ham, "sde_levels": levels})
 

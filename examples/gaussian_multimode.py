@@ -8,7 +8,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from quantum_diffusion.gaussian.experiments import multimode_data, plot_multimode
+from quantum_diffusion.demo.gaussian import multimode_data, plot_multimode
+from quantum_diffusion.demo.report import save_figure
 from quantum_diffusion.io import atomic_write_json
 
 
@@ -22,7 +23,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     data = multimode_data(args.n_angles, nu=tuple(args.nu), r=tuple(args.r), theta=args.theta)
-    plot_multimode(data, args.out / "gaussian_multimode.png")
+    save_figure(plot_multimode(data), args.out / "gaussian_multimode.png")
     atomic_write_json(args.out / "gaussian_multimode.json", data)
     print(f"lambda_min range [{data['lambda_min'].min():.3f}, {data['lambda_min'].max():.3f}], "
           f"joint cost [{data['cost'].min():.3f}, {data['cost'].max():.3f}], "

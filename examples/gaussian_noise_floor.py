@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from quantum_diffusion.gaussian.experiments import noise_floor_data, plot_noise_floor
+from quantum_diffusion.demo.gaussian import noise_floor_data, plot_noise_floor
+from quantum_diffusion.demo.report import save_figure
 from quantum_diffusion.io import atomic_write_json
 
 
@@ -22,7 +23,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     data = noise_floor_data(args.depths)
-    plot_noise_floor(data, args.out / "gaussian_noise_floor.png")
+    save_figure(plot_noise_floor(data), args.out / "gaussian_noise_floor.png")
     atomic_write_json(args.out / "gaussian_noise_floor.json", data)
     for name, fam in data["families"].items():
         print(f"{name}: bound holds at {sum(fam['holds'])}/{len(fam['holds'])} depths; "

@@ -8,12 +8,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from quantum_diffusion.gaussian.experiments import (
+from quantum_diffusion.demo.gaussian import (
     phase_diagram_data,
     plot_phase_diagram,
     plot_repair_map,
     repair_map_data,
 )
+from quantum_diffusion.demo.report import save_figure
 from quantum_diffusion.io import atomic_write_json
 
 
@@ -29,12 +30,12 @@ def main(argv: list[str] | None = None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
 
     pd = phase_diagram_data((1.0, args.nu_max), (0.0, args.r_max), args.n_nu, args.n_r)
-    plot_phase_diagram(pd, args.out / "gaussian_phase_diagram.png")
+    save_figure(plot_phase_diagram(pd), args.out / "gaussian_phase_diagram.png")
     atomic_write_json(args.out / "gaussian_phase_diagram.json", pd)
     print(f"phase diagram: {pd['n_points']} points, {pd['disagreements']} sign disagreements with cosh 2r = nu")
 
     rm = repair_map_data((1.05, args.nu_max), (0.0, args.r_max), args.n_nu // 2, args.n_r // 2, args.n_check)
-    plot_repair_map(rm, args.out / "gaussian_repair_map.png")
+    save_figure(plot_repair_map(rm), args.out / "gaussian_repair_map.png")
     atomic_write_json(args.out / "gaussian_repair_map.json", rm)
     print(f"repair map: SDP vs closed form max rel. error {rm['sdp_max_rel_err']:.2e}")
 

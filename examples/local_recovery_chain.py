@@ -12,8 +12,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from quantum_diffusion.demo.petz import plot_local_recovery
+from quantum_diffusion.demo.report import save_figure
 from quantum_diffusion.io import atomic_write_json
-from quantum_diffusion.petz.experiments import figure_local_recovery, local_recovery_experiment
+from quantum_diffusion.petz.studies import local_recovery_experiment
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -33,7 +35,7 @@ def main(argv: list[str] | None = None) -> dict:
     data = local_recovery_experiment(n=args.n, beta=args.beta, J=args.J, h=args.h, noise=args.noise,
                                      gamma=args.gamma, t=args.t, radii=args.radii, flow_radii=args.flow_radii)
     args.out.mkdir(parents=True, exist_ok=True)
-    figure_local_recovery(data, args.out / "local_recovery_chain.png")
+    save_figure(plot_local_recovery(data), args.out / "local_recovery_chain.png")
     atomic_write_json(args.out / "local_recovery_chain.json", data)
     for r, td in zip(data["radii"], data["td_one_shot"]):
         print(f"r={r}: TD one-shot = {td:.3e}")

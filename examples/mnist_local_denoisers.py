@@ -1,6 +1,7 @@
 """Local vs global MNIST denoisers: recovery-MSE matrix over (t_f, R) and the hybrid sampler (Figs. 3b, S2, 4).
 
-A thin script over :mod:`classical.experiments`: trains (or resumes from cached checkpoints) the global U-Net and
+A thin script over :mod:`classical.pipeline` and :mod:`quantum_diffusion.demo.mnist`: trains (or resumes from
+cached checkpoints) the global U-Net and
 the strictly local U-Nets of the chosen configuration, then writes ``mnist_recovery.png/.json`` and
 ``mnist_hybrid.png/.json``.  The ``cpu-small`` default takes about 12 minutes on 2 cores the first time;
 ``--config paper`` is the authors' specification and is meant for a GPU.
@@ -13,7 +14,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from classical.experiments import PipelineConfig, run_pipeline, write_outputs
+from classical.pipeline import PipelineConfig, run_pipeline
+from quantum_diffusion.demo.mnist import write_outputs
 
 
 def main() -> None:

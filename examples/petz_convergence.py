@@ -13,8 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from quantum_diffusion.demo.petz import plot_convergence
+from quantum_diffusion.demo.report import save_figure
 from quantum_diffusion.io import atomic_write_json
-from quantum_diffusion.petz.experiments import convergence_experiment, figure_convergence
+from quantum_diffusion.petz.studies import convergence_experiment
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -30,7 +32,7 @@ def main(argv: list[str] | None = None) -> dict:
     dts = np.logspace(np.log10(args.dt_max), np.log10(args.dt_min), args.n_dt)
     data = convergence_experiment(dims=args.dims, dts=dts, theta=args.theta, seed=args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
-    figure_convergence(data, args.out / "petz_convergence.png")
+    save_figure(plot_convergence(data), args.out / "petz_convergence.png")
     atomic_write_json(args.out / "petz_convergence.json", data)
     for kind, per_d in data["slopes"].items():
         print(kind, {d: round(s, 4) for d, s in per_d.items()})

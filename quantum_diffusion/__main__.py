@@ -10,7 +10,7 @@ __all__ = ["main"]
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    from .demo import AREAS
+    from .demo.runner import AREAS
 
     parser = argparse.ArgumentParser(
         prog="python -m quantum_diffusion",
@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(conventions.__doc__)
         return 0
     if args.command == "demo":
-        from .demo import AREAS, run_demo
+        from .demo.runner import AREAS, run_demo
 
         areas = [a for a in (args.only or list(AREAS)) if a not in args.skip]
         sections, failed = run_demo(args.out, areas)

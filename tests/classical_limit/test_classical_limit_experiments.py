@@ -17,7 +17,7 @@ def test_docstring_examples_run():
 
 @pytest.mark.slow
 def test_demo_sections_write_consistent_figures_and_numbers(tmp_path):
-    from quantum_diffusion.classical_limit.experiments import demo_sections
+    from quantum_diffusion.demo.classical_limit import demo_sections
 
     sections = demo_sections(tmp_path)
     assert len(sections) == 2

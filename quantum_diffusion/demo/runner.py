@@ -1,7 +1,8 @@
 """The main job: run every area's small demo and write figures, JSON and ``results/README.md``.
 
-Each area exposes ``demo_sections(out) -> list[Section]`` in its ``experiments`` module; this runner
-times them, keeps going when one fails (and says so in the report), and writes the report.
+Each area module of :mod:`quantum_diffusion.demo` exposes ``demo_sections(out) -> list[Section]``; this runner
+times them, keeps going when one fails (and says so in the report), and writes the report.  It is the only place
+(besides the test configuration) that chooses the matplotlib backend.
 """
 
 from __future__ import annotations
@@ -18,22 +19,43 @@ __all__ = ["AREAS", "run_demo"]
 
 #: area name -> module providing ``demo_sections(out)``; order is the report's order.
 AREAS: dict[str, str] = {
-    "gaussian": "quantum_diffusion.gaussian.experiments",
-    "petz": "quantum_diffusion.petz.experiments",
-    "classical_limit": "quantum_diffusion.classical_limit.experiments",
-    "toric": "quantum_diffusion.toric.experiments",
-    "mnist": "classical.experiments",
+    "gaussian": "quantum_diffusion.demo.gaussian",
+    "petz": "quantum_diffusion.demo.petz",
+    "classical_limit": "quantum_diffusion.demo.classical_limit",
+    "toric": "quantum_diffusion.demo.toric",
+    "mnist": "quantum_diffusion.demo.mnist",
 }
 
 
 def run_demo(out: str | Path = "results", areas: Sequence[str] | None = None) -> tuple[list[Section], list[str]]:
-    """Run the demo sections of ``areas`` (default: all) into ``out``; return (sections, failed areas)."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    """Run the demo sections of ``areas`` into ``out`` and write ``out/README.md``.
+
+    Parameters
+    ----------
+    out : str or Path
+        Output directory (created if missing).
+    areas : sequence of str, optional
+        Area names from :data:`AREAS`, in any order; default: all, in report order.
+
+    Returns
+    -------
+    tuple
+        ``(sections, failed)``: every section written and the names of the areas that raised.
+
+    Raises
+    ------
+    ValueError
+        If ``areas`` names an unknown area.
+    """
     names = list(AREAS) if areas is None else list(areas)
     unknown = [a for a in names if a not in AREAS]
     if unknown:
-        raise ValueError(f"unknown demo area(s) {unknown}; choose from {list(AREAS)}")
+        raise ValueError(f"areas: unknown demo area(s) {unknown}; choose from {list(AREAS)}")
+    import matplotlib
+
+    matplotlib.use("Agg")  # headless: the demo writes PNGs only
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     sections: list[Section] = []
     failed: list[str] = []
     for name in names:
@@ -49,7 +71,8 @@ def run_demo(out: str | Path = "results", areas: Sequence[str] | None = None) ->
             new = [Section(title=f"{name}: FAILED", summary=f"```\n{tb}\n```", figures=[], json="")]
         elapsed = time.perf_counter() - t0
         for s in new:
-            s.seconds = elapsed / max(1, len(new))
+            if not s.seconds:
+                s.seconds = elapsed / max(1, len(new))
         print(f"[demo] {name} done in {elapsed:.1f} s", flush=True)
         sections.extend(new)
         write_report(out, sections)  # rewrite after each area: a crash later loses nothing
