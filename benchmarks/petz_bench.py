@@ -3,11 +3,15 @@
 1. Backward vs forward: integrating the backward (Petz / rotated / twirled) equation, including building the
    generator from the running reference at every right-hand-side evaluation and the forward reference solve, vs
    integrating the forward equation alone, on the same 6-qubit system (TFIM Hamiltonian, amplitude damping on
-   every site). Goal: backward <= 3x forward.
+   every site). Goal: backward <= 3x forward. The Petz and rotated flows are also timed in their one-shot
+   (Heisenberg) form, one forward + one adjoint solve; the twirled flow with the exact kernel (baseline) and with
+   the theta quadrature (same run, with the relative difference of the two results).
 2. Local recovery cost vs ring length n: building the radius-1 local twirled generators for noise on every site
    (from the reduced neighbourhood states, taken as given) and applying them to an operator on the
    neighbourhood, vs building + applying the global generator (dimension 2^n). Goal: linear in n.
 3. small_blas(): a loop of many small dense generator builds + applications with and without BLAS capped to 1 thread.
+4. Twirled jump kernel, exact vs theta quadrature, per application, over d and the number of jumps J: the measured
+   crossover behind ``twirl_method="auto"``.
 
     python benchmarks/petz_bench.py [--quick]
 """
@@ -22,7 +26,7 @@ from scipy.integrate import solve_ivp
 
 from quantum_diffusion._threads import small_blas
 from quantum_diffusion.info import partial_trace
-from quantum_diffusion.petz import Lindbladian, petz_generator, recover, reference_path
+from quantum_diffusion.petz import Lindbladian, petz_generator, recover, reference_path, solve_recovery
 from quantum_diffusion.petz.local import embed_lindbladian, embed_operator, ring_neighbourhood
 from quantum_diffusion.petz.models import gibbs_state, tfim_ring_hamiltonian
 
@@ -61,35 +65,87 @@ def bench_backward_vs_forward(n: int = 6, T: float = 0.5, beta: float = 1.0, rto
         nfev["forward"] = sol.nfev
 
     t_fwd = _timeit(forward, 3)
-    with small_blas():
-        ref = reference_path(lind, sigma, T, rtol=rtol / 10, atol=atol / 10)
+    ref = reference_path(lind, sigma, T, rtol=rtol / 10, atol=atol / 10)
     p_min = float(np.linalg.eigvalsh(sigma)[0])
     out = {"n": n, "dim": d, "beta": beta, "p_min": p_min, "forward_s": t_fwd}
     print(f"  beta={beta}: forward {t_fwd:.3f} s ({nfev['forward']} RHS evaluations), d={d}, "
           f"p_min/p_max of the reference = {p_min / np.linalg.eigvalsh(sigma)[-1]:.1e}")
+    states = {}
     for kind, theta in kinds:
-        def backward(k=kind, th=theta):
-            _, sol = recover(lind, rho_T, sigma, T, kind=k, theta=th, rtol=rtol, atol=atol, return_solution=True)
-            nfev[k] = sol.nfev
+        methods = ("exact", "quadrature") if kind == "twirled" else ("auto",)
+        for tm in methods:
+            label = kind if kind != "twirled" else f"twirled[{tm}]"
 
-        def backward_reused(k=kind, th=theta):
-            recover(lind, rho_T, sigma, T, kind=k, theta=th, rtol=rtol, atol=atol, reference=ref)
+            def backward(k=kind, th=theta, tm=tm, label=label):
+                res = solve_recovery(lind, rho_T, sigma, T, kind=k, theta=th, rtol=rtol, atol=atol, twirl_method=tm)
+                nfev[label], states[label] = res.n_rhs, res.state
 
-        t_b = _timeit(backward, 1 if kind == "twirled" else 2)
-        t_r = t_b if kind == "twirled" else _timeit(backward_reused, 2)  # twirled: O(d^4) per RHS, run once
-        ratio, ev_ratio = t_b / t_fwd, nfev[kind] / nfev["forward"]
-        out[f"{kind}_ratio"], out[f"{kind}_nfev_ratio"], out[f"{kind}_ratio_reused_ref"] = ratio, ev_ratio, t_r / t_fwd
-        print(f"    backward {kind:8s} / forward = {ratio:7.2f}  = {ev_ratio:.2f} (RHS evaluations) x "
-              f"{ratio / ev_ratio:.2f} (cost per evaluation, incl. reference solve); "
-              f"reference reused: {t_r / t_fwd:.2f}")
+            def backward_reused(k=kind, th=theta):
+                recover(lind, rho_T, sigma, T, kind=k, theta=th, rtol=rtol, atol=atol, reference=ref)
 
-    def heisenberg():
-        recover(lind, rho_T, sigma, T, kind="petz", rtol=rtol, atol=atol, picture="heisenberg")
+            t_b = _timeit(backward, 1 if kind == "twirled" else 2)
+            t_r = t_b if kind == "twirled" else _timeit(backward_reused, 2)  # twirled: expensive, run once
+            ratio, ev_ratio = t_b / t_fwd, nfev[label] / nfev["forward"]
+            out[f"{label}_ratio"], out[f"{label}_nfev_ratio"] = ratio, ev_ratio
+            out[f"{label}_ratio_reused_ref"] = t_r / t_fwd
+            print(f"    backward {label:20s} / forward = {ratio:7.2f}  = {ev_ratio:.2f} (RHS evaluations) x "
+                  f"{ratio / ev_ratio:.2f} (cost per evaluation, incl. reference solve); "
+                  f"reference reused: {t_r / t_fwd:.2f}")
+    if "twirled[exact]" in states:
+        a, b = states["twirled[exact]"], states["twirled[quadrature]"]
+        out["twirled_quadrature_vs_exact_rel"] = float(np.max(np.abs(a - b)) / np.max(np.abs(a)))
+        print(f"    twirled flow, quadrature vs exact kernel: max relative difference "
+              f"{out['twirled_quadrature_vs_exact_rel']:.1e} (integrator rtol {rtol:.0e}); "
+              f"speed-up exact/quadrature = {out['twirled[exact]_ratio'] / out['twirled[quadrature]_ratio']:.2f}")
+    for kind, theta in kinds:
+        if kind == "twirled":
+            continue
 
-    t_h = _timeit(heisenberg, 2)
-    out["petz_heisenberg_ratio"] = t_h / t_fwd
-    print(f"    backward petz, Heisenberg picture (rho = sigma^1/2 Y sigma^1/2) / forward = {t_h / t_fwd:7.2f}")
+        def heisenberg(k=kind, th=theta):
+            res = solve_recovery(lind, rho_T, sigma, T, kind=k, theta=th, rtol=rtol, atol=atol, picture="heisenberg")
+            states[f"{k}_h"] = res.state
+
+        t_h = _timeit(heisenberg, 2)
+        out[f"{kind}_heisenberg_ratio"] = t_h / t_fwd
+        diff = float(np.max(np.abs(states[f"{kind}_h"] - states[kind])))
+        print(f"    backward {kind}, one-shot (Heisenberg) form / forward = {t_h / t_fwd:7.2f}   "
+              f"[vs Schroedinger flow: {out[f'{kind}_ratio'] / (t_h / t_fwd):.1f}x faster, max |diff| {diff:.1e}]")
     return out
+
+
+def bench_twirl_kernel(ds=(4, 8, 12, 16, 24, 32, 48, 64), n_jumps=(1, 4), width: float = 10.0) -> dict:
+    """Per-application cost of the twirled jump part: exact P.22 kernel (built per generator, as in the flow)
+    vs theta quadrature, on a reference with spectral width ``width`` (``ln p_max - ln p_min``)."""
+    from quantum_diffusion.petz.spectral import twirl_quadrature
+
+    rng = np.random.default_rng(2)
+    res = []
+    q = twirl_quadrature(width)[0].size
+    print(f"  spectral width {width} -> Q = {q} quadrature nodes (kernel error <= 1e-8)")
+    for d in ds:
+        for nj in n_jumps:
+            jumps = [0.3 * (rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))) for _ in range(nj)]
+            h = rng.normal(size=(d, d))
+            lind = Lindbladian(h + h.T, jumps)
+            p = np.exp(-np.linspace(0.0, width, d))
+            u = np.linalg.qr(rng.normal(size=(d, d)))[0]
+            sigma = u @ np.diag(p / p.sum()) @ u.T
+            g = rng.normal(size=(d, d))
+            x = g + g.T
+            times = {}
+            for tm in ("exact", "quadrature"):
+                def run(tm=tm, lind=lind, sigma=sigma, x=x):
+                    with small_blas():
+                        petz_generator(lind, sigma, kind="twirled", twirl_method=tm).apply(x)
+
+                times[tm] = _timeit(run, 3 if d <= 32 else 1)
+            auto = petz_generator(lind, sigma, kind="twirled").twirl_kernel_method()
+            r = times["exact"] / times["quadrature"]
+            res.append({"d": d, "J": nj, "exact_s": times["exact"], "quadrature_s": times["quadrature"],
+                        "exact_over_quadrature": r, "auto": auto})
+            print(f"  d={d:3d} J={nj}: exact / quadrature = {r:6.2f}  (exact {1e3 * times['exact']:8.2f} ms)  "
+                  f"auto -> {auto}{'' if (r >= 1) == (auto == 'quadrature') else '   [auto not the faster]'}")
+    return {"Q": q, "rows": res}
 
 
 def bench_local_vs_global(ns=(6, 7, 8, 9), r: int = 2, global_max: int = 8) -> dict:
@@ -156,16 +212,30 @@ def bench_small_blas(d: int = 32, iters: int = 40) -> dict:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smaller sizes")
+    ap.add_argument("--only", nargs="+", type=int, choices=[1, 2, 3, 4], default=[1, 2, 3, 4],
+                    help="run only these sections (default: all)")
     args = ap.parse_args(argv)
+    if 1 in args.only:
+        section_backward(args.quick)
+    if 2 in args.only:
+        print("2. local recovery cost vs ring length (ratios to the smallest n)")
+        bench_local_vs_global(ns=(6, 7, 8) if args.quick else (6, 7, 8, 9, 10), global_max=9)
+    if 3 in args.only:
+        print("3. BLAS thread cap")
+        bench_small_blas()
+    if 4 in args.only:
+        print("4. twirled jump kernel: exact (O(J d^4)) vs theta quadrature (O(Q J d^3)); ratios > 1: quadrature "
+              "faster")
+        bench_twirl_kernel(ds=(4, 8, 16, 32) if args.quick else (4, 8, 12, 16, 24, 32, 48, 64))
+
+
+def section_backward(quick: bool) -> None:
+    """Section 1 (both temperatures)."""
     print("1. backward vs forward integration (6 qubits; TFIM Gibbs reference, amplitude damping on every site)")
     for beta in (0.3, 1.0):
-        bench_backward_vs_forward(n=5 if args.quick else 6, beta=beta,
+        bench_backward_vs_forward(n=5 if quick else 6, beta=beta,
                                   kinds=(("petz", 0.0), ("rotated", 0.5)) if beta < 1 else
                                   (("petz", 0.0), ("rotated", 0.5), ("twirled", 0.0)))
-    print("2. local recovery cost vs ring length (ratios to the smallest n)")
-    bench_local_vs_global(ns=(6, 7, 8) if args.quick else (6, 7, 8, 9, 10), global_max=9)
-    print("3. BLAS thread cap")
-    bench_small_blas()
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ from .._threads import small_blas
 from .._validation import as_operator, check_density_matrix
 from ..linalg import hermitian_part
 from ..subsystems import partial_trace, ring_neighbourhood
-from ..typing import OperatorLike, PetzKind, Picture
+from ..typing import OperatorLike, PetzKind, Picture, TwirlMethod
 from .generators import BackwardLindbladian, check_forward
 from .lindbladian import Lindbladian
 from .local import LocalGenerator, embed_lindbladian
@@ -49,7 +49,8 @@ __all__ = ["recover", "solve_recovery", "RecoverySolution", "reference_path", "R
 _TIME_SLACK = 1e-12  # relative slack on [0, T] for the integrator's own rounding (not a clamp of user times)
 
 
-def _running_generator(forward: Lindbladian, sig: np.ndarray, kind: str, theta: float) -> BackwardLindbladian:
+def _running_generator(forward: Lindbladian, sig: np.ndarray, kind: str, theta: float,
+                       twirl_method: str = "auto") -> BackwardLindbladian:
     """Generator for a reference produced by our own forward solve: one ``eigh``, no re-validation."""
     if not np.any(sig - np.diag(np.diag(sig))):  # diagonal reference (classical path): keep the basis exactly
         p, v = np.diag(sig).real.copy(), None
@@ -60,7 +61,7 @@ def _running_generator(forward: Lindbladian, sig: np.ndarray, kind: str, theta: 
             f"the running reference lost full rank (smallest eigenvalue {p.min():.3e}); the backward generator "
             "needs sigma(t)^(-1/2): tighten rtol/atol or shorten T"
         )
-    return BackwardLindbladian(forward, p, v, kind, theta)
+    return BackwardLindbladian(forward, p, v, kind, theta, twirl_method=twirl_method)
 
 
 def _solve(rhs: Any, y0: np.ndarray, t_span: tuple[float, float], method: str, rtol: float, atol: float,
@@ -251,6 +252,7 @@ def recover(
     atol: float = 1e-10,
     reference: ReferencePath | None = None,
     picture: Picture = "schrodinger",
+    twirl_method: TwirlMethod = "auto",
 ) -> np.ndarray:
     r"""Integrate the backward equation :math:`d\rho/dt = -\mathcal B_{\sigma(t)}(\rho)` from ``T`` to 0.
 
@@ -285,6 +287,8 @@ def recover(
         Precomputed running reference from :func:`reference_path` for the same problem.
     picture : {"schrodinger", "heisenberg"}
         See :func:`solve_recovery`.
+    twirl_method : {"auto", "exact", "quadrature"}
+        Twirled kernel evaluation (see :func:`~quantum_diffusion.petz.petz_generator`).
 
     Returns
     -------
@@ -310,7 +314,7 @@ def recover(
     """
     return solve_recovery(forward, rho_T, sigma_0, T, kind=kind, theta=theta, local_radius=local_radius, dims=dims,
                           region=region, method=method, rtol=rtol, atol=atol, reference=reference,
-                          picture=picture).state
+                          picture=picture, twirl_method=twirl_method).state
 
 
 def solve_recovery(
@@ -329,6 +333,7 @@ def solve_recovery(
     atol: float = 1e-10,
     reference: ReferencePath | None = None,
     picture: Picture = "schrodinger",
+    twirl_method: TwirlMethod = "auto",
 ) -> RecoverySolution:
     r"""Integrate the backward equation from ``T`` to 0 and report the solve (see :func:`recover`).
 
@@ -370,6 +375,8 @@ def solve_recovery(
     picture : {"schrodinger", "heisenberg"}
         ``"heisenberg"`` (global Petz and rotated kinds) uses the one-shot form of the flow (module docstring):
         one forward and one adjoint solve, no running reference and no generator builds.
+    twirl_method : {"auto", "exact", "quadrature"}
+        Twirled kernel evaluation at every right-hand side (see :func:`~quantum_diffusion.petz.petz_generator`).
 
     Returns
     -------
@@ -390,6 +397,8 @@ def solve_recovery(
     theta = check_kind(kind, theta)
     if picture not in ("schrodinger", "heisenberg"):
         raise ValueError(f"picture must be 'schrodinger' or 'heisenberg', got {picture!r}")
+    if twirl_method not in ("auto", "exact", "quadrature"):
+        raise ValueError(f"twirl_method must be 'auto', 'exact' or 'quadrature', got {twirl_method!r}")
     T = _check_T(T)
     _check_tolerances(rtol, atol)
     if reference is not None and not isinstance(reference, ReferencePath):
@@ -411,7 +420,7 @@ def solve_recovery(
             sig = reference or _reference_path(forward, s0, T, rtol / 10, atol / 10)
 
             def apply(s: float, x: np.ndarray) -> np.ndarray:
-                return _running_generator(forward, sig(T - s), kind, theta).apply_unchecked(x)
+                return _running_generator(forward, sig(T - s), kind, theta, twirl_method).apply_unchecked(x)
 
             return _integrate(apply, rho, T, kind, theta, method, rtol, atol)
     if dims is None or region is None:
@@ -430,7 +439,7 @@ def solve_recovery(
         sig_ab = reference or _reference_path(fwd_ab, s0_ab, T, rtol / 10, atol / 10)
 
         def apply(s: float, x: np.ndarray) -> np.ndarray:
-            return LocalGenerator(_running_generator(fwd_ab, sig_ab(T - s), kind, theta), dims,
+            return LocalGenerator(_running_generator(fwd_ab, sig_ab(T - s), kind, theta, twirl_method), dims,
                                   sites).apply_unchecked(x)
 
         return _integrate(apply, rho, T, kind, theta, method, rtol, atol)
