@@ -33,6 +33,7 @@ from quantum_diffusion.petz import Lindbladian, petz_generator, recover
 
 
 def best_of(fn: Callable[[], object], repeat: int) -> float:
+    """Return the best wall time of ``repeat`` runs of ``fn``."""
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -42,6 +43,7 @@ def best_of(fn: Callable[[], object], repeat: int) -> float:
 
 
 def main() -> None:
+    """Run the benchmark (see the module docstring)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=48, help="lattice sites")
     ap.add_argument("--repeat", type=int, default=5)

@@ -32,8 +32,11 @@ from quantum_diffusion.petz.models import gibbs_state, tfim_ring_hamiltonian
 
 
 def _timeit(fn, repeat: int = 1, clock=time.process_time) -> float:
-    """Best of ``repeat`` runs. Default clock: process CPU time, robust to other users' load on a shared machine
-    (every timed block runs with BLAS capped to one thread, so CPU time is the single-core cost)."""
+    """Return the best of ``repeat`` runs.
+
+    Default clock: process CPU time, robust to other users' load on a shared machine (every timed block runs with
+    BLAS capped to one thread, so CPU time is the single-core cost).
+    """
     best = np.inf
     for _ in range(repeat):
         t0 = clock()
@@ -43,6 +46,7 @@ def _timeit(fn, repeat: int = 1, clock=time.process_time) -> float:
 
 
 def ring_system(n: int, gamma: float = 0.5, beta: float = 1.0) -> tuple[Lindbladian, np.ndarray]:
+    """Return the TFIM ring with amplitude damping on every site and its Gibbs state."""
     h = tfim_ring_hamiltonian(n).toarray()
     low = np.array([[0.0, 1.0], [0.0, 0.0]])
     jumps = [np.sqrt(gamma) * embed_operator(low, [2] * n, [i], list(range(n))) for i in range(n)]
@@ -51,6 +55,7 @@ def ring_system(n: int, gamma: float = 0.5, beta: float = 1.0) -> tuple[Lindblad
 
 def bench_backward_vs_forward(n: int = 6, T: float = 0.5, beta: float = 1.0, rtol: float = 1e-6,
                               atol: float = 1e-8, kinds=(("petz", 0.0), ("rotated", 0.5), ("twirled", 0.0))) -> dict:
+    """Time the backward flows against the forward solve (section 1)."""
     lind, sigma = ring_system(n, beta=beta)
     d = lind.dim
     rng = np.random.default_rng(0)
@@ -114,8 +119,11 @@ def bench_backward_vs_forward(n: int = 6, T: float = 0.5, beta: float = 1.0, rto
 
 
 def bench_twirl_kernel(ds=(4, 8, 12, 16, 24, 32, 48, 64), n_jumps=(1, 4), width: float = 10.0) -> dict:
-    """Per-application cost of the twirled jump part: exact P.22 kernel (built per generator, as in the flow)
-    vs theta quadrature, on a reference with spectral width ``width`` (``ln p_max - ln p_min``)."""
+    """Time one application of the twirled jump part, exact P.22 kernel vs theta quadrature (section 4).
+
+    The exact kernel is built per generator, as in the flow; the reference has spectral width ``width``
+    (``ln p_max - ln p_min``).
+    """
     from quantum_diffusion.petz.spectral import twirl_quadrature
 
     rng = np.random.default_rng(2)
@@ -149,6 +157,7 @@ def bench_twirl_kernel(ds=(4, 8, 12, 16, 24, 32, 48, 64), n_jumps=(1, 4), width:
 
 
 def bench_local_vs_global(ns=(6, 7, 8, 9), r: int = 2, global_max: int = 8) -> dict:
+    """Time the local generators against the global one over the ring length (section 2)."""
     res = {"n": list(ns), "local_s": [], "global_s": []}
     for n in ns:
         lind, sigma = ring_system(n)
@@ -186,6 +195,7 @@ def bench_local_vs_global(ns=(6, 7, 8, 9), r: int = 2, global_max: int = 8) -> d
 
 
 def bench_small_blas(d: int = 32, iters: int = 40) -> dict:
+    """Time many small generator builds with and without the BLAS thread cap (section 3)."""
     rng = np.random.default_rng(1)
     a = rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))
     jumps = [0.3 * (rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))) for _ in range(3)]
@@ -210,6 +220,7 @@ def bench_small_blas(d: int = 32, iters: int = 40) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark sections (command line: ``--quick``, ``--only``)."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smaller sizes")
     ap.add_argument("--only", nargs="+", type=int, choices=[1, 2, 3, 4], default=[1, 2, 3, 4],

@@ -23,6 +23,7 @@ from quantum_diffusion.io import atomic_write_json
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the example from the command line (``argv`` as for ``argparse``)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="results", help="output directory (default: results/)")
     ap.add_argument("--n-grid", type=int, default=256, help="lattice sites for the recovery figure")

@@ -19,6 +19,7 @@ from quantum_diffusion.petz.studies import local_recovery_experiment
 
 
 def main(argv: list[str] | None = None) -> dict:
+    """Run the example from the command line (``argv`` as for ``argparse``)."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=10, help="ring length (qubits)")
     ap.add_argument("--beta", type=float, default=1.0)

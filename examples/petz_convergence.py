@@ -20,6 +20,7 @@ from quantum_diffusion.petz.studies import convergence_experiment
 
 
 def main(argv: list[str] | None = None) -> dict:
+    """Run the example from the command line (``argv`` as for ``argparse``)."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dims", type=int, nargs="+", default=[2, 3, 4, 6])
     ap.add_argument("--theta", type=float, default=0.7, help="rotation angle of the rotated map")

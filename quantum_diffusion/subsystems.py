@@ -62,7 +62,7 @@ def check_sites(dims: Sequence[int], sites: Sequence[int], name: str = "sites") 
 
 
 def _split(dims: Sequence[int], sites: Sequence[int]) -> tuple[list[int], list[int], int, list[int], int, int]:
-    """Validated (sites, dims, n, rest, d_sites, d_rest) for a split of ``dims`` into ``sites`` and the rest."""
+    """Return validated (sites, dims, n, rest, d_sites, d_rest) for a split of ``dims`` into ``sites`` and the rest."""
     s = check_sites(dims, sites)
     dims = [int(d) for d in dims]
     n = len(dims)

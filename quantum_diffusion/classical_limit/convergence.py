@@ -53,7 +53,7 @@ class TestProblem:
 
 
 def smooth_test_problem() -> TestProblem:
-    r"""The default test problem (periodic, length :math:`2\pi`); derivatives are exact (sympy ``lambdify``)."""
+    r"""Return the default test problem (periodic, length :math:`2\pi`); derivatives are exact (sympy ``lambdify``)."""
     import sympy as sp  # lazy: importing the classical_limit package must not load sympy
 
     x = sp.Symbol("x", real=True)

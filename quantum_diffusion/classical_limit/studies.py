@@ -128,7 +128,7 @@ def run_sde_levels(
 
 
 def run_quantum_check(n: int = 16, *, length: float = 12.0, gamma: float = 1.0, T: float = 1.0) -> dict[str, Any]:
-    r"""The package's quantum backward flow (:func:`quantum_diffusion.petz.recover`) vs the lattice flow.
+    r"""Compare the package's quantum backward flow (:func:`quantum_diffusion.petz.recover`) vs the lattice flow.
 
     Starts from the diagonal state of :data:`NOISE` on an ``n``-site lattice with the sound jumps and the
     reference :math:`\sigma_0=\mathrm{diag}(p_0)`; reports, per kind, the largest deviation of the

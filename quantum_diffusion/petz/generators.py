@@ -71,7 +71,7 @@ _CHOI_MAX_DIM = 64  # explicit twirled Choi jumps only up to d = 64 (a 4096 x 40
 
 # --------------------------------------------------------------------------- the generator
 def _commutes_with_reference(xp: np.ndarray, u: np.ndarray, tol: float = 1e-13) -> bool:
-    """True if the eigenbasis operand ``xp`` has no entries between different eigenvalues of sigma."""
+    """Return True if the eigenbasis operand ``xp`` has no entries between different eigenvalues of sigma."""
     scale = max(float(np.max(np.abs(xp))), 1e-300)
     return not np.any((np.abs(xp) > tol * scale) & (np.abs(u) > 1e-12))
 
@@ -136,7 +136,7 @@ class BackwardLindbladian(Lindbladian):
         self._jumps_cache: list[np.ndarray] | None = None
         self._jump_kernel: np.ndarray | None = None
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # noqa: D105
         return f"BackwardLindbladian(kind={self.kind!r}, theta={self.theta}, dim={self.dim})"
 
     # -- Lindblad-form data (computational basis, computed on first use)
@@ -189,7 +189,7 @@ class BackwardLindbladian(Lindbladian):
         return [from_eigenbasis(k, self.V) for k in kraus_from_superop(self._jump_kernel_eig(), rtol=self._choi_tol)]
 
     def twirl_kernel_method(self) -> str:
-        r"""The evaluation of the twirled jump kernel that :meth:`apply` uses for a generic operand.
+        r"""Return the evaluation of the twirled jump kernel that :meth:`apply` uses for a generic operand.
 
         ``"auto"`` picks the theta quadrature when :math:`Q\,J \le 10\,d` (``Q`` nodes for the reference's
         spectral width at 1e-8, ``J`` jumps, dimension ``d``), i.e. when :math:`2QJd^3` BLAS work beats the
@@ -305,7 +305,7 @@ class BackwardLindbladian(Lindbladian):
         return (self.superop().conj().T @ y.reshape(-1)).reshape(self.dim, self.dim)
 
     def to_qutip(self) -> Any:
-        """qutip column-stacking Liouvillian of ``B`` (built from our superoperator)."""
+        """Return the qutip column-stacking Liouvillian of ``B`` (built from our superoperator)."""
         import qutip
 
         return qutip.Qobj(self.to_qutip_column_superop(), dims=[[[self.dim], [self.dim]]] * 2,

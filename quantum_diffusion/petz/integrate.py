@@ -40,7 +40,7 @@ from ..linalg import hermitian_part
 from ..subsystems import partial_trace, ring_neighbourhood
 from ..typing import OperatorLike, PetzKind, Picture, TwirlMethod
 from .generators import BackwardLindbladian, check_forward
-from .lindbladian import Lindbladian
+from .lindbladian import Lindbladian, lindblad_apply
 from .local import LocalGenerator, embed_lindbladian
 from .spectral import check_kind, spectral_reference
 
@@ -51,7 +51,7 @@ _TIME_SLACK = 1e-12  # relative slack on [0, T] for the integrator's own roundin
 
 def _running_generator(forward: Lindbladian, sig: np.ndarray, kind: str, theta: float,
                        twirl_method: str = "auto") -> BackwardLindbladian:
-    """Generator for a reference produced by our own forward solve: one ``eigh``, no re-validation."""
+    """Build the generator for a reference produced by our own forward solve: one ``eigh``, no re-validation."""
     if not np.any(sig - np.diag(np.diag(sig))):  # diagonal reference (classical path): keep the basis exactly
         p, v = np.diag(sig).real.copy(), None
     else:
@@ -110,7 +110,7 @@ class ReferencePath:
         self.sigma_0 = np.array(sigma_0, dtype=complex)
         self.sigma_0.setflags(write=False)
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # noqa: D105
         return f"ReferencePath(dim={self.forward.dim}, T={self.T})"
 
     def __call__(self, t: float) -> np.ndarray:
@@ -167,16 +167,26 @@ class ReferencePath:
             raise ValueError("reference was built for another forward Lindbladian")
 
 
+def _forward_rhs(forward: Lindbladian, adjoint: bool = False) -> Any:
+    """Right-hand side ``y -> vec(L(Y))`` (or ``L^dagger``) on validated data: no per-call input checks."""
+    d, c = forward.dim, forward.C
+    if adjoint:  # L^dag(Y) = -i[-H, Y] + sum_j L_j^dag Y L_j - {C, Y}/2, with C = sum_j L_j^dag L_j kept explicit
+        h, jumps = -forward.H, [lj.conj().T for lj in forward.jumps]
+    else:
+        h, jumps = forward.H, forward.jumps
+    return lambda t, y: lindblad_apply(h, jumps, y.reshape(d, d), c).reshape(-1)
+
+
 def _reference_path(forward: Lindbladian, s0: np.ndarray, T: float, rtol: float, atol: float) -> ReferencePath:
-    d = forward.dim
-    sol = _solve(lambda t, y: forward.apply(y.reshape(d, d)).reshape(-1), s0.reshape(-1), (0.0, T), "DOP853",
-                 rtol, atol, dense=True)
+    sol = _solve(_forward_rhs(forward), s0.reshape(-1), (0.0, T), "DOP853", rtol, atol, dense=True)
     return ReferencePath(forward, s0, T, sol)
 
 
 def reference_path(forward: Lindbladian, sigma_0: OperatorLike, T: float, *, rtol: float = 1e-10,
                    atol: float = 1e-12) -> ReferencePath:
-    r"""The running reference :math:`t\mapsto\sigma(t) = e^{t\mathcal L}\sigma_0` on ``[0, T]`` (DOP853, dense).
+    r"""Solve for the running reference :math:`t\mapsto\sigma(t) = e^{t\mathcal L}\sigma_0` on ``[0, T]``.
+
+    DOP853 with dense output.
 
     Parameters
     ----------
@@ -213,7 +223,7 @@ def reference_path(forward: Lindbladian, sigma_0: OperatorLike, T: float, *, rto
 
 @dataclass(frozen=True)
 class RecoverySolution:
-    """Result of :func:`solve_recovery`.
+    r"""Result of :func:`solve_recovery`.
 
     Attributes
     ----------
@@ -468,8 +478,9 @@ def _recover_heisenberg(forward: Lindbladian, rho: np.ndarray, s0: np.ndarray, p
                         v0: np.ndarray | None, T: float, kind: str, theta: float, method: str, rtol: float,
                         atol: float) -> RecoverySolution:
     d = forward.dim
-    sig_T = hermitian_part(_solve(lambda t, y: forward.apply(y.reshape(d, d)).reshape(-1), s0.reshape(-1),
-                                  (0.0, T), "DOP853", rtol / 10, atol / 10).y[:, -1].reshape(d, d))
+    # sigma_T with the same integrator and tolerances as the adjoint solve: the result is accurate to that level
+    sig_T = hermitian_part(_solve(_forward_rhs(forward), s0.reshape(-1), (0.0, T), method, rtol,
+                                  atol).y[:, -1].reshape(d, d))
     p_T, v_T = np.linalg.eigh(sig_T)
     if p_T[0] <= 0:
         raise RuntimeError(f"the reference became rank-deficient (smallest eigenvalue {p_T[0]:.3e}); "
@@ -478,8 +489,7 @@ def _recover_heisenberg(forward: Lindbladian, rho: np.ndarray, s0: np.ndarray, p
     left_T = _complex_power(p_T, v_T, -a)
     y_T = left_T @ rho @ left_T.conj().T  # sigma_T^{-a} rho sigma_T^{-conj(a)}
     # s = T - t:  dY/ds = +L^dagger(Y)
-    sol = _solve(lambda s, y: forward.adjoint_apply(y.reshape(d, d)).reshape(-1), y_T.reshape(-1), (0.0, T),
-                 method, rtol, atol)
+    sol = _solve(_forward_rhs(forward, adjoint=True), y_T.reshape(-1), (0.0, T), method, rtol, atol)
     left_0 = _complex_power(p0, v0, a)
     out = hermitian_part(left_0 @ sol.y[:, -1].reshape(d, d) @ left_0.conj().T)
     return RecoverySolution(out, int(sol.nfev), kind, theta, "heisenberg")

@@ -100,7 +100,7 @@ class Lindbladian:
         self._c: np.ndarray | None = None
         self._stack: np.ndarray | None = None
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # noqa: D105
         return f"{type(self).__name__}(dim={self.dim}, n_jumps={len(self.jumps)})"
 
     @property
@@ -111,7 +111,7 @@ class Lindbladian:
         return self._c
 
     def jump_stack(self) -> np.ndarray:
-        """The jump operators stacked into one array of shape (n_jumps, d, d) (cached)."""
+        """Return the jump operators stacked into one array of shape (n_jumps, d, d) (cached)."""
         if getattr(self, "_stack", None) is None:
             self._stack = np.asarray(self.jumps, dtype=complex).reshape(-1, self.dim, self.dim)
         return self._stack
@@ -146,7 +146,7 @@ class Lindbladian:
         return sla.expm(float(t) * self.superop())
 
     def to_qutip(self) -> Any:
-        """qutip's column-stacking Liouvillian (``qutip.liouvillian(H, c_ops)``) as a super ``Qobj``."""
+        """Return qutip's column-stacking Liouvillian (``qutip.liouvillian(H, c_ops)``) as a super ``Qobj``."""
         import qutip
 
         return qutip.liouvillian(qutip.Qobj(self.H), [qutip.Qobj(lj) for lj in self.jumps])
