@@ -42,7 +42,7 @@ from ..typing import OperatorLike, PetzKind, Picture, TwirlMethod
 from .generators import BackwardLindbladian, check_forward
 from .lindbladian import Lindbladian, lindblad_apply
 from .local import LocalGenerator, embed_lindbladian
-from .spectral import check_kind, spectral_reference
+from .spectral import check_kind, complex_power, spectral_reference
 
 __all__ = ["recover", "solve_recovery", "RecoverySolution", "reference_path", "ReferencePath"]
 
@@ -467,13 +467,6 @@ def _integrate(apply: Any, rho: np.ndarray, T: float, kind: str, theta: float, m
     return RecoverySolution(out, int(sol.nfev), kind, theta, "schrodinger")
 
 
-def _complex_power(p: np.ndarray, v: np.ndarray | None, a: complex) -> np.ndarray:
-    # sigma^a for a complex exponent (1 +- i theta)/2: linalg.psd_power covers real exponents only
-    if v is None:
-        return np.diag(p.astype(complex) ** a)
-    return (v * p.astype(complex) ** a) @ v.conj().T
-
-
 def _recover_heisenberg(forward: Lindbladian, rho: np.ndarray, s0: np.ndarray, p0: np.ndarray,
                         v0: np.ndarray | None, T: float, kind: str, theta: float, method: str, rtol: float,
                         atol: float) -> RecoverySolution:
@@ -486,10 +479,10 @@ def _recover_heisenberg(forward: Lindbladian, rho: np.ndarray, s0: np.ndarray, p
         raise RuntimeError(f"the reference became rank-deficient (smallest eigenvalue {p_T[0]:.3e}); "
                            "the Petz flow needs a full-rank reference")
     a = 0.5 * (1.0 + 1j * theta)
-    left_T = _complex_power(p_T, v_T, -a)
+    left_T = complex_power(p_T, v_T, -a)
     y_T = left_T @ rho @ left_T.conj().T  # sigma_T^{-a} rho sigma_T^{-conj(a)}
     # s = T - t:  dY/ds = +L^dagger(Y)
     sol = _solve(_forward_rhs(forward, adjoint=True), y_T.reshape(-1), (0.0, T), method, rtol, atol)
-    left_0 = _complex_power(p0, v0, a)
+    left_0 = complex_power(p0, v0, a)
     out = hermitian_part(left_0 @ sol.y[:, -1].reshape(d, d) @ left_0.conj().T)
     return RecoverySolution(out, int(sol.nfev), kind, theta, "heisenberg")

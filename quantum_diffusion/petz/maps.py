@@ -28,7 +28,7 @@ import numpy as np
 from .._validation import as_operator, as_superoperator
 from ..linalg import hermitian_part
 from ..typing import ChannelLike, OperatorLike, PetzKind
-from .spectral import check_kind, phi, spectral_reference, twirl_density
+from .spectral import check_kind, complex_power, phi, spectral_reference, twirl_density
 
 __all__ = ["recovery_map", "recovery_superop", "petz_map", "rotated_petz_map", "twirled_petz_map", "twirl_density",
            "apply_superop", "as_channel_superop"]
@@ -96,11 +96,6 @@ def _frame(s: np.ndarray, p: np.ndarray, v: np.ndarray | None) -> tuple[tuple, t
     return (p, v), (q, np.eye(q.size) if w is None else w)
 
 
-def _power(p: np.ndarray, v: np.ndarray, a: complex) -> np.ndarray:
-    # complex exponents (1 + i theta)/2: linalg.psd_power covers real powers only
-    return (v * p.astype(complex) ** a) @ v.conj().T
-
-
 def recovery_superop(s: np.ndarray, p: np.ndarray, v: np.ndarray | None, kind: str, theta: float) -> np.ndarray:
     r"""Recovery map of a validated channel and reference spectrum (internal entry point, no validation).
 
@@ -136,8 +131,8 @@ def recovery_superop(s: np.ndarray, p: np.ndarray, v: np.ndarray | None, kind: s
         t_eig = m * ker.reshape(m.shape)
         return np.kron(v, v.conj()) @ t_eig @ np.kron(w.conj().T, w.T)
     a = 0.5 * (1 + 1j * theta)
-    left = _power(p, v, a)
-    right = _power(q, w, -a)
+    left = complex_power(p, v, a)
+    right = complex_power(q, w, -a)
     pre = np.kron(left, left.conj())  # X -> s^a X s^{a*}, with (s^a)^dag = s^{conj(a)}
     post = np.kron(right, right.conj())
     return pre @ s.conj().T @ post

@@ -33,6 +33,7 @@ __all__ = [
     "spectral_reference",
     "to_eigenbasis",
     "from_eigenbasis",
+    "complex_power",
 ]
 
 #: The Petz family (``PetzKind`` in quantum_diffusion.typing).
@@ -318,3 +319,26 @@ def from_eigenbasis(x: np.ndarray, v: np.ndarray | None) -> np.ndarray:
     numpy.ndarray, shape ``(d, d)``
     """
     return x if v is None else v @ x @ v.conj().T
+
+
+def complex_power(p: np.ndarray, v: np.ndarray | None, a: complex) -> np.ndarray:
+    r"""Matrix power :math:`\sigma^{a} = V\,\mathrm{diag}(p^{a})\,V^\dagger` for a complex exponent.
+
+    The rotated Petz constructions need :math:`\sigma^{(1\pm i\theta)/2}`; ``linalg.psd_power`` covers real
+    exponents only, so this is its complex-exponent counterpart on an already validated spectrum.
+
+    Parameters
+    ----------
+    p : numpy.ndarray, shape ``(d,)``
+        Positive eigenvalues.
+    v : numpy.ndarray, shape ``(d, d)``, or None
+        Eigenvectors (``None``: the computational basis).
+    a : complex
+        Exponent.
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(d, d)``
+    """
+    w = p.astype(complex) ** a
+    return np.diag(w) if v is None else (v * w) @ v.conj().T
