@@ -244,7 +244,8 @@ def spectral_reference(
 
     A diagonal ``sigma`` returns ``V = None`` (the computational basis, kept exactly, so degenerate
     eigenvalues and diagonal operands stay diagonal). This is the one place where a Petz reference is
-    validated; internal functions take ``(p, V)``.
+    validated; internal functions take ``(p, V)``. The spectrum is that of the Hermitian part of ``sigma`` (a
+    non-Hermitian part within the validation tolerance of ``check_density_matrix`` is dropped).
 
     Parameters
     ----------
