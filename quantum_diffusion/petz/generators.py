@@ -41,8 +41,9 @@ products (built once per generator, then :math:`d^4` per application); the :math
 :math:`\mathcal J^{\rm tw}(X)\approx\sum_q w_qD_q\big[\sum_jL_{b,j}(D_q^*XD_q)L_{b,j}^\dagger\big]D_q^*`, and
 costs :math:`2QJd^3` in BLAS, with :math:`Q\approx(\Delta+23)\ln(4\cdot10^8)/\pi^2` nodes for the spectral
 width :math:`\Delta=\ln p_{\max}-\ln p_{\min}` at kernel error 1e-8 (69 nodes at :math:`\Delta = 10`).
-Measured crossover (``benchmarks/petz_bench.py`` section 4): the quadrature wins from about ``d = 12`` for one
-jump and ``d = 16-24`` for four; ``twirl_method="auto"`` takes it when :math:`QJ\le 10d`. In a flow every
+Measured crossover (``benchmarks/petz_bench.py`` section 4, spectral width 10): the quadrature wins from about
+``d = 16`` for one and for four jumps (exact/quadrature 1.1-1.4 at d = 16, 12-39 at d = 64);
+``twirl_method="auto"`` takes it when ``d >= 16`` and :math:`QJ\le 40d`. In a flow every
 right-hand side builds a new generator, so the exact kernel is paid in full at every evaluation.
 """
 
@@ -202,11 +203,14 @@ class BackwardLindbladian(Lindbladian):
     def twirl_kernel_method(self) -> str:
         r"""Return the evaluation of the twirled jump kernel that :meth:`apply` uses for a generic operand.
 
-        ``"auto"`` picks the theta quadrature when :math:`Q\,J \le 10\,d` (``Q`` nodes for the reference's
-        spectral width at 1e-8, ``J`` jumps, dimension ``d``), i.e. when :math:`2QJd^3` BLAS work beats the
-        exact kernel's :math:`d^4` transcendental evaluations plus :math:`Jd^4` products (crossover measured in
-        ``benchmarks/petz_bench.py``: about d = 12-16 for J = 4 and Q = 69), and the exact kernel once it has been
-        built (a cached kernel costs one :math:`d^4` matvec per application).
+        ``"auto"`` picks the theta quadrature when ``d >= 16`` and :math:`Q\,J \le 40\,d` (``Q`` nodes for the
+        reference's spectral width at 1e-8, ``J`` jumps, dimension ``d``), and the exact kernel once it has been
+        built (a cached kernel costs one :math:`d^4` matvec per application). Cost law measured in
+        ``benchmarks/petz_bench.py`` (section 4, one core): exact :math:`\approx 5\cdot10^{-8}\,d^4` s
+        (dominated by the :math:`d^4` evaluations of :math:`\varphi`, nearly independent of ``J``), quadrature
+        :math:`\approx 10^{-9}\,QJd^3` s; below ``d`` of about 16 fixed overheads dominate and both take about
+        the same time (measured exact/quadrature: 0.74-1.18 for d <= 12, 1.1-1.4 at d = 16, 2-3.7 at d = 24,
+        7-18 at d = 48, 12-39 at d = 64 for J = 4 and 1).
 
         Returns
         -------
@@ -218,7 +222,7 @@ class BackwardLindbladian(Lindbladian):
         if self._jump_kernel is not None:
             return "exact"
         q = twirl_quadrature(float(np.ptp(np.log(self.p))), tol=TWIRL_QUADRATURE_TOL)[0].size
-        return "quadrature" if q * len(self._lb_eig) <= 10 * self.dim else "exact"
+        return "quadrature" if self.dim >= 16 and q * len(self._lb_eig) <= 40 * self.dim else "exact"
 
     def _apply_jump_tw_quadrature(self, xp: np.ndarray) -> np.ndarray:
         r"""P.22 by the theta quadrature: :math:`\sum_q w_q D_q\big[\sum_j L_j(D_q^*XD_q)L_j^\dagger\big]D_q^*`.
