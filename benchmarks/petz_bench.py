@@ -82,7 +82,8 @@ def bench_backward_vs_forward(n: int = 6, T: float = 0.5, beta: float = 1.0, rto
             label = kind if kind != "twirled" else f"twirled[{tm}]"
 
             def backward(k=kind, th=theta, tm=tm, label=label):
-                res = solve_recovery(lind, rho_T, sigma, T, kind=k, theta=th, rtol=rtol, atol=atol, twirl_method=tm)
+                res = solve_recovery(lind, rho_T, sigma, T, kind=k, theta=th, rtol=rtol, atol=atol, twirl_method=tm,
+                                     picture="schrodinger")
                 nfev[label], states[label] = res.n_rhs, res.state
 
             def backward_reused(k=kind, th=theta):

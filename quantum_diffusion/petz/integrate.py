@@ -261,7 +261,7 @@ def recover(
     rtol: float = 1e-8,
     atol: float = 1e-10,
     reference: ReferencePath | None = None,
-    picture: Picture = "schrodinger",
+    picture: Picture | None = None,
     twirl_method: TwirlMethod = "auto",
 ) -> np.ndarray:
     r"""Integrate the backward equation :math:`d\rho/dt = -\mathcal B_{\sigma(t)}(\rho)` from ``T`` to 0.
@@ -295,8 +295,8 @@ def recover(
         ``solve_ivp`` tolerances (the reference uses DOP853 at a tenth of them).
     reference : ReferencePath, optional
         Precomputed running reference from :func:`reference_path` for the same problem.
-    picture : {"schrodinger", "heisenberg"}
-        See :func:`solve_recovery`.
+    picture : {"schrodinger", "heisenberg"} or None
+        See :func:`solve_recovery` (default: the one-shot Heisenberg form where it exists).
     twirl_method : {"auto", "exact", "quadrature"}
         Twirled kernel evaluation (see :func:`~quantum_diffusion.petz.petz_generator`).
 
@@ -342,7 +342,7 @@ def solve_recovery(
     rtol: float = 1e-8,
     atol: float = 1e-10,
     reference: ReferencePath | None = None,
-    picture: Picture = "schrodinger",
+    picture: Picture | None = None,
     twirl_method: TwirlMethod = "auto",
 ) -> RecoverySolution:
     r"""Integrate the backward equation from ``T`` to 0 and report the solve (see :func:`recover`).
@@ -382,9 +382,13 @@ def solve_recovery(
     reference : ReferencePath, optional
         As :func:`recover`; it must have been built for the same ``forward`` (on ``AB`` for the local version),
         ``sigma_0`` (reduced to ``AB``) and ``T``.
-    picture : {"schrodinger", "heisenberg"}
-        ``"heisenberg"`` (global Petz and rotated kinds) uses the one-shot form of the flow (module docstring):
-        one forward and one adjoint solve, no running reference and no generator builds.
+    picture : {"schrodinger", "heisenberg"} or None
+        ``"schrodinger"`` integrates the backward generator with its running reference. ``"heisenberg"``
+        (global Petz and rotated kinds) uses the one-shot form of the same flow (module docstring): one forward
+        and one adjoint solve, no running reference and no generator builds (equal to the Schroedinger flow to
+        integrator tolerance; about 2x the forward solve instead of 6-15x at 6 qubits). ``None`` (default):
+        ``"heisenberg"`` where it exists (global, kind "petz" or "rotated", no ``reference``), else
+        ``"schrodinger"``.
     twirl_method : {"auto", "exact", "quadrature"}
         Twirled kernel evaluation at every right-hand side (see :func:`~quantum_diffusion.petz.petz_generator`).
 
@@ -405,8 +409,11 @@ def solve_recovery(
     """
     check_forward(forward, "forward")
     theta = check_kind(kind, theta)
+    if picture is None:
+        one_shot = kind != "twirled" and local_radius is None and reference is None
+        picture = "heisenberg" if one_shot else "schrodinger"
     if picture not in ("schrodinger", "heisenberg"):
-        raise ValueError(f"picture must be 'schrodinger' or 'heisenberg', got {picture!r}")
+        raise ValueError(f"picture must be 'schrodinger', 'heisenberg' or None, got {picture!r}")
     if twirl_method not in ("auto", "exact", "quadrature"):
         raise ValueError(f"twirl_method must be 'auto', 'exact' or 'quadrature', got {twirl_method!r}")
     T = _check_T(T)

@@ -87,7 +87,7 @@ def test_issue13_item7_heisenberg_accepts_what_schrodinger_accepts(systems, rng,
     u = np.linalg.qr(rng.normal(size=(2, 2)) + 1j * rng.normal(size=(2, 2)))[0]
     sigma = u @ np.diag([1 - 5e-9, 5e-9]) @ u.conj().T
     rho_T = L.evolve(sigma, 0.3)
-    a = recover(L, rho_T, sigma, 0.3, kind="petz", rtol=1e-10, atol=1e-12)
+    a = recover(L, rho_T, sigma, 0.3, kind="petz", rtol=1e-10, atol=1e-12, picture="schrodinger")
     b = recover(L, rho_T, sigma, 0.3, kind="petz", picture="heisenberg", rtol=1e-10, atol=1e-12)
     assert np.max(np.abs(a - b)) < atol
     assert np.max(np.abs(b - sigma)) < atol
