@@ -19,7 +19,7 @@ least-squares fits of ``log(error)`` against ``log(h)``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -97,7 +97,7 @@ def fit_slope(h: Sequence[float], err: Sequence[float]) -> float:
     return float(np.polyfit(np.log(h_arr), np.log(e_arr), 1)[0])
 
 
-@dataclass
+@dataclass(frozen=True)
 class ConvergenceResult:
     """Errors per grid (arrays of shape (len(ns),)) and fitted slopes.
 
@@ -124,12 +124,13 @@ class ConvergenceResult:
     slopes: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        """JSON-ready dictionary of every number."""
-        return {
-            "ns": self.ns, "h": self.h, "forward": self.forward, "backward": self.backward,
-            "leakage": self.leakage, "control_ratio": self.control_ratio, "control_error": self.control_error,
-            "control_coherence": self.control_coherence, "slopes": self.slopes,
-        }
+        """Return every field by name (for ``io.to_jsonable``; no hand-written field list).
+
+        Returns
+        -------
+        dict
+        """
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def _offdiag_max(m: np.ndarray) -> float:
@@ -198,16 +199,16 @@ def convergence_study(
             ctl_e.append(np.max(np.abs(dc - target_f)) / np.max(np.abs(target_f)))
             ctl_c.append(_offdiag_max(ctl) / np.max(np.abs(target_f)))
             hs.append(grid.h)
-    res = ConvergenceResult(
-        ns=np.asarray(ns, dtype=int), h=np.asarray(hs), forward=np.asarray(fwd),
-        backward={k: np.asarray(v) for k, v in bwd.items()}, leakage={k: np.asarray(v) for k, v in leak.items()},
-        control_ratio=np.asarray(ctl_r), control_error=np.asarray(ctl_e), control_coherence=np.asarray(ctl_c),
-    )
+    h, forward = np.asarray(hs), np.asarray(fwd)
+    backward = {k: np.asarray(v) for k, v in bwd.items()}
+    slopes: dict[str, float] = {}
     if len(ns) >= 2:
-        res.slopes["forward"] = fit_slope(res.h, res.forward)
-        for k in keys:
-            res.slopes[k] = fit_slope(res.h, res.backward[k])
-    return res
+        slopes = {"forward": fit_slope(h, forward), **{k: fit_slope(h, backward[k]) for k in keys}}
+    return ConvergenceResult(
+        ns=np.asarray(ns, dtype=int), h=h, forward=forward, backward=backward,
+        leakage={k: np.asarray(v) for k, v in leak.items()}, control_ratio=np.asarray(ctl_r),
+        control_error=np.asarray(ctl_e), control_coherence=np.asarray(ctl_c), slopes=slopes,
+    )
 
 
 def hamiltonian_convergence(
