@@ -77,7 +77,7 @@ def bench_backward_vs_forward(n: int = 6, T: float = 0.5, beta: float = 1.0, rto
           f"p_min/p_max of the reference = {p_min / np.linalg.eigvalsh(sigma)[-1]:.1e}")
     states = {}
     for kind, theta in kinds:
-        methods = ("exact", "quadrature") if kind == "twirled" else ("auto",)
+        methods = ("exact", "quadrature", "lowrank") if kind == "twirled" else ("auto",)
         for tm in methods:
             label = kind if kind != "twirled" else f"twirled[{tm}]"
 
@@ -98,11 +98,12 @@ def bench_backward_vs_forward(n: int = 6, T: float = 0.5, beta: float = 1.0, rto
                   f"{ratio / ev_ratio:.2f} (cost per evaluation, incl. reference solve); "
                   f"reference reused: {t_r / t_fwd:.2f}")
     if "twirled[exact]" in states:
-        a, b = states["twirled[exact]"], states["twirled[quadrature]"]
-        out["twirled_quadrature_vs_exact_rel"] = float(np.max(np.abs(a - b)) / np.max(np.abs(a)))
-        print(f"    twirled flow, quadrature vs exact kernel: max relative difference "
-              f"{out['twirled_quadrature_vs_exact_rel']:.1e} (integrator rtol {rtol:.0e}); "
-              f"speed-up exact/quadrature = {out['twirled[exact]_ratio'] / out['twirled[quadrature]_ratio']:.2f}")
+        a = states["twirled[exact]"]
+        for m in ("quadrature", "lowrank"):
+            rel = float(np.max(np.abs(a - states[f"twirled[{m}]"])) / np.max(np.abs(a)))
+            out[f"twirled_{m}_vs_exact_rel"] = rel
+            print(f"    twirled flow, {m} vs exact kernel: max relative difference {rel:.1e} (integrator rtol "
+                  f"{rtol:.0e}); speed-up exact/{m} = {out['twirled[exact]_ratio'] / out[f'twirled[{m}]_ratio']:.2f}")
     for kind, theta in kinds:
         if kind == "twirled":
             continue
@@ -130,7 +131,10 @@ def bench_twirl_kernel(ds=(4, 8, 12, 16, 24, 32, 48, 64), n_jumps=(1, 4), width:
     rng = np.random.default_rng(2)
     res = []
     q = twirl_quadrature(width)[0].size
-    print(f"  spectral width {width} -> Q = {q} quadrature nodes (kernel error <= 1e-8)")
+    from quantum_diffusion.petz.spectral import twirl_lowrank_rank
+
+    print(f"  spectral width {width} -> Q = {q} quadrature nodes, rank {twirl_lowrank_rank(width)} low-rank terms "
+          "(kernel error <= 1e-8)")
     for d in ds:
         for nj in n_jumps:
             jumps = [0.3 * (rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))) for _ in range(nj)]
@@ -142,18 +146,21 @@ def bench_twirl_kernel(ds=(4, 8, 12, 16, 24, 32, 48, 64), n_jumps=(1, 4), width:
             g = rng.normal(size=(d, d))
             x = g + g.T
             times = {}
-            for tm in ("exact", "quadrature"):
+            for tm in ("exact", "quadrature", "lowrank"):
                 def run(tm=tm, lind=lind, sigma=sigma, x=x):
                     with small_blas():
                         petz_generator(lind, sigma, kind="twirled", twirl_method=tm).apply(x)
 
                 times[tm] = _timeit(run, 3 if d <= 32 else 1)
             auto = petz_generator(lind, sigma, kind="twirled").twirl_kernel_method()
-            r = times["exact"] / times["quadrature"]
+            r, r2 = times["exact"] / times["quadrature"], times["exact"] / times["lowrank"]
             res.append({"d": d, "J": nj, "exact_s": times["exact"], "quadrature_s": times["quadrature"],
-                        "exact_over_quadrature": r, "auto": auto})
-            print(f"  d={d:3d} J={nj}: exact / quadrature = {r:6.2f}  (exact {1e3 * times['exact']:8.2f} ms)  "
-                  f"auto -> {auto}{'' if (r >= 1) == (auto == 'quadrature') else '   [auto not the faster]'}")
+                        "lowrank_s": times["lowrank"], "exact_over_quadrature": r, "exact_over_lowrank": r2,
+                        "auto": auto})
+            best = min(times, key=times.get)
+            print(f"  d={d:3d} J={nj}: exact / quadrature = {r:6.2f}   exact / lowrank = {r2:6.2f}  "
+                  f"(exact {1e3 * times['exact']:8.2f} ms)  auto -> {auto}"
+                  f"{'' if best == auto else f'   [fastest: {best}]'}")
     return {"Q": q, "rows": res}
 
 
@@ -236,8 +243,8 @@ def main(argv: list[str] | None = None) -> None:
         print("3. BLAS thread cap")
         bench_small_blas()
     if 4 in args.only:
-        print("4. twirled jump kernel: exact (O(J d^4)) vs theta quadrature (O(Q J d^3)); ratios > 1: quadrature "
-              "faster")
+        print("4. twirled jump kernel: exact (O(J d^4)) vs theta quadrature (O(Q J d^3)) vs low rank (O(r J d^3)); "
+              "ratios > 1: the separable form is faster")
         bench_twirl_kernel(ds=(4, 8, 16, 32) if args.quick else (4, 8, 12, 16, 24, 32, 48, 64))
 
 

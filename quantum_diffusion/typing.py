@@ -36,6 +36,7 @@ PetzKind: TypeAlias = Literal["petz", "rotated", "twirled"]
 Picture: TypeAlias = Literal["schrodinger", "heisenberg"]
 
 # --- petz area
-#: Evaluation of the twirled jump kernel (P.22): the exact O(J d^4) kernel, the theta quadrature (O(Q J d^3),
-#: error <= 1e-8 relative to the kernel), or the faster of the two for the given d, J and spectral width.
-TwirlMethod: TypeAlias = Literal["auto", "exact", "quadrature"]
+#: Evaluation of the twirled jump kernel (P.22): the exact O(J d^4) kernel, the theta quadrature (O(Q J d^3)), the
+#: certified low-rank (Nystroem) factorisation (O(r J d^3), r ~ Q/2), both with kernel error <= 1e-8, or the
+#: faster for the given d, J and spectral width.
+TwirlMethod: TypeAlias = Literal["auto", "exact", "quadrature", "lowrank"]

@@ -43,7 +43,9 @@ costs :math:`2QJd^3` in BLAS, with :math:`Q\approx(\Delta+23)\ln(4\cdot10^8)/\pi
 width :math:`\Delta=\ln p_{\max}-\ln p_{\min}` at kernel error 1e-8 (69 nodes at :math:`\Delta = 10`).
 Measured crossover (``benchmarks/petz_bench.py`` section 4, spectral width 10): the quadrature wins from about
 ``d = 16`` for one and for four jumps (exact/quadrature 1.1-1.4 at d = 16, 12-39 at d = 64);
-``twirl_method="auto"`` takes it when ``d >= 16`` and :math:`QJ\le 40d`. In a flow every
+a certified low-rank (Nystroem) factorisation of the positive-definite kernel :math:`\varphi(s-t)` needs about
+half as many terms (28 vs 69 at width 10); ``twirl_method="auto"`` takes it when ``d >= 16`` and
+:math:`rJ\le 40d`. In a flow every
 right-hand side builds a new generator, so the exact kernel is paid in full at every evaluation.
 """
 
@@ -64,6 +66,8 @@ from .spectral import (
     rotated_coefficients,
     spectral_reference,
     to_eigenbasis,
+    twirl_lowrank_factor,
+    twirl_lowrank_rank,
     twirl_quadrature,
     twirled_coefficients,
 )
@@ -76,8 +80,11 @@ __all__ = [
 ]
 
 _KERNEL_CACHE_MAX = 2**22  # cache the d^4 twirl kernel (64 MB complex) up to d = 45
-#: Bound on the twirl kernel error of the theta quadrature, relative to max phi = 1 (issue 15 item 5).
+#: Bound on the twirl kernel error of the theta quadrature and of the low-rank factorisation, relative to
+#: max phi = 1 (issue 15 item 5).
 TWIRL_QUADRATURE_TOL = 1e-8
+#: The evaluations of the twirled jump kernel (``TwirlMethod`` in quantum_diffusion.typing).
+TWIRL_METHODS = ("auto", "exact", "quadrature", "lowrank")
 _CHOI_MAX_DIM = 64  # explicit twirled Choi jumps only up to d = 64 (a 4096 x 4096 eigh)
 
 
@@ -109,8 +116,8 @@ class BackwardLindbladian(Lindbladian):
 
     def __init__(self, forward: Lindbladian, p: np.ndarray, v: np.ndarray | None, kind: str, theta: float,
                  choi_tol: float = 1e-13, twirl_method: str = "auto") -> None:
-        if twirl_method not in ("auto", "exact", "quadrature"):
-            raise ValueError(f"twirl_method must be 'auto', 'exact' or 'quadrature', got {twirl_method!r}")
+        if twirl_method not in TWIRL_METHODS:
+            raise ValueError(f"twirl_method must be one of {TWIRL_METHODS}, got {twirl_method!r}")
         self.kind, self.theta, self.p, self.V = kind, float(theta), p, v
         self.twirl_method = twirl_method
         self.dim = d = forward.dim
@@ -147,6 +154,7 @@ class BackwardLindbladian(Lindbladian):
         self._h: np.ndarray | None = None
         self._jumps_cache: list[np.ndarray] | None = None
         self._jump_kernel: np.ndarray | None = None
+        self._lowrank: tuple[np.ndarray, float] | None = None
 
     def __repr__(self) -> str:  # noqa: D105
         return f"BackwardLindbladian(kind={self.kind!r}, theta={self.theta}, dim={self.dim})"
@@ -203,26 +211,48 @@ class BackwardLindbladian(Lindbladian):
     def twirl_kernel_method(self) -> str:
         r"""Return the evaluation of the twirled jump kernel that :meth:`apply` uses for a generic operand.
 
-        ``"auto"`` picks the theta quadrature when ``d >= 16`` and :math:`Q\,J \le 40\,d` (``Q`` nodes for the
-        reference's spectral width at 1e-8, ``J`` jumps, dimension ``d``), and the exact kernel once it has been
-        built (a cached kernel costs one :math:`d^4` matvec per application). Cost law measured in
-        ``benchmarks/petz_bench.py`` (section 4, one core): exact :math:`\approx 5\cdot10^{-8}\,d^4` s
-        (dominated by the :math:`d^4` evaluations of :math:`\varphi`, nearly independent of ``J``), quadrature
-        :math:`\approx 10^{-9}\,QJd^3` s; below ``d`` of about 16 fixed overheads dominate and both take about
-        the same time (measured exact/quadrature: 0.74-1.18 for d <= 12, 1.1-1.4 at d = 16, 2-3.7 at d = 24,
-        7-18 at d = 48, 12-39 at d = 64 for J = 4 and 1).
+        ``"auto"`` picks the certified low-rank factorisation when ``d >= 16`` and :math:`r\,J \le 40\,d` (``r``
+        terms for the reference's spectral width at 1e-8, ``J`` jumps, dimension ``d``), and the exact kernel
+        otherwise or once it has been built (a cached kernel costs one :math:`d^4` matvec per application). Cost
+        law measured in ``benchmarks/petz_bench.py`` (section 4, one core, width 10): exact
+        :math:`\approx 5\cdot10^{-8}\,d^4` s (dominated by the :math:`d^4` evaluations of :math:`\varphi`,
+        nearly independent of ``J``), quadrature :math:`\approx 10^{-9}\,QJd^3` s, low rank the same per term
+        with about half the terms; below ``d`` of about 16 fixed overheads dominate and all take about the same
+        time (exact/quadrature measured 0.74-1.18 for d <= 12, 1.1-1.4 at d = 16, 2-3.7 at d = 24, 7-18 at
+        d = 48, 12-39 at d = 64, for J = 4 and 1).
 
         Returns
         -------
         str
-            ``"exact"`` or ``"quadrature"``.
+            ``"exact"``, ``"quadrature"`` or ``"lowrank"``.
         """
         if self.twirl_method != "auto":
             return self.twirl_method
         if self._jump_kernel is not None:
             return "exact"
-        q = twirl_quadrature(float(np.ptp(np.log(self.p))), tol=TWIRL_QUADRATURE_TOL)[0].size
-        return "quadrature" if self.dim >= 16 and q * len(self._lb_eig) <= 40 * self.dim else "exact"
+        width = float(np.ptp(np.log(self.p)))
+        rank = twirl_lowrank_rank(width, tol=TWIRL_QUADRATURE_TOL)
+        return "lowrank" if self.dim >= 16 and rank * len(self._lb_eig) <= 40 * self.dim else "exact"
+
+    def _lowrank_factor(self) -> np.ndarray | None:
+        """Certified factor ``F`` (r, d, d) with ``phi(u_kl - u_mn) ~ sum_r F_r[k, l] F_r[m, n]`` (or None)."""
+        if self._lowrank is None:
+            f, bound = twirl_lowrank_factor(self.u.ravel(), tol=TWIRL_QUADRATURE_TOL)
+            self._lowrank = (f.T.reshape(-1, self.dim, self.dim), bound)
+        f, bound = self._lowrank
+        return f if bound <= TWIRL_QUADRATURE_TOL else None
+
+    def _apply_jump_tw_lowrank(self, xp: np.ndarray, f: np.ndarray) -> np.ndarray:
+        r"""P.22 by the low-rank kernel: :math:`\sum_r F_r\circ\big[\sum_j L_j(F_r\circ X)L_j^\dagger\big]`.
+
+        Cost :math:`2rJd^3` in two batched BLAS products (``r`` about half the quadrature's ``Q``).
+        """
+        d, lb = self.dim, self._lb_eig
+        nj = lb.shape[0]
+        z = f * xp[None]
+        t1 = np.matmul(lb[None], z[:, None]).transpose(0, 2, 1, 3).reshape(f.shape[0], d, nj * d)
+        y = t1 @ lb.conj().transpose(0, 2, 1).reshape(nj * d, d)
+        return np.einsum("rkl,rkl->kl", f, y, optimize=True)
 
     def _apply_jump_tw_quadrature(self, xp: np.ndarray) -> np.ndarray:
         r"""P.22 by the theta quadrature: :math:`\sum_q w_q D_q\big[\sum_j L_j(D_q^*XD_q)L_j^\dagger\big]D_q^*`.
@@ -247,7 +277,13 @@ class BackwardLindbladian(Lindbladian):
         if _commutes_with_reference(xp, self.u):
             # [X, sigma] = 0: P.22 reduces to a Hadamard product, O(d^3) per jump
             return np.einsum("jkm,mn,jln->kl", lb, xp, lb.conj(), optimize=True) * self._phi_u
-        if self.twirl_kernel_method() == "quadrature":
+        method = self.twirl_kernel_method()
+        if method == "lowrank":
+            f = self._lowrank_factor()
+            if f is not None:
+                return self._apply_jump_tw_lowrank(xp, f)
+            method = "quadrature"  # certificate above tolerance (not seen in practice): fall back
+        if method == "quadrature":
             return self._apply_jump_tw_quadrature(xp)
         d = self.dim
         if d**4 <= _KERNEL_CACHE_MAX:
@@ -369,10 +405,11 @@ def petz_generator(
         Rotation angle (``kind="rotated"`` only; must be 0 otherwise).
     rank_tol : float
         Smallest admissible eigenvalue of ``sigma`` (see :func:`~quantum_diffusion.petz.spectral.spectral_reference`).
-    twirl_method : {"auto", "exact", "quadrature"}
+    twirl_method : {"auto", "exact", "quadrature", "lowrank"}
         Evaluation of the twirled jump kernel in :meth:`BackwardLindbladian.apply` (``kind="twirled"`` only):
-        exact (P.22, :math:`O(Jd^4)`), theta quadrature (:math:`O(QJd^3)`, kernel error <= 1e-8), or the faster
-        (see :meth:`BackwardLindbladian.twirl_kernel_method`).
+        exact (P.22, :math:`O(Jd^4)`), theta quadrature (:math:`O(QJd^3)`), certified low-rank factorisation
+        (:math:`O(rJd^3)`, :math:`r\approx Q/2`), both with kernel error <= 1e-8, or the faster (see
+        :meth:`BackwardLindbladian.twirl_kernel_method`).
 
     Returns
     -------

@@ -39,7 +39,7 @@ from .._validation import as_operator, check_density_matrix
 from ..linalg import hermitian_part
 from ..subsystems import partial_trace, ring_neighbourhood
 from ..typing import OperatorLike, PetzKind, Picture, TwirlMethod
-from .generators import BackwardLindbladian, check_forward
+from .generators import TWIRL_METHODS, BackwardLindbladian, check_forward
 from .lindbladian import Lindbladian, lindblad_apply
 from .local import LocalGenerator, embed_lindbladian
 from .spectral import check_kind, complex_power, spectral_reference
@@ -304,7 +304,7 @@ def recover(
         Precomputed running reference from :func:`reference_path` for the same problem.
     picture : {"schrodinger", "heisenberg"} or None
         See :func:`solve_recovery` (default: the one-shot Heisenberg form where it exists).
-    twirl_method : {"auto", "exact", "quadrature"}
+    twirl_method : {"auto", "exact", "quadrature", "lowrank"}
         Twirled kernel evaluation (see :func:`~quantum_diffusion.petz.petz_generator`).
 
     Returns
@@ -396,7 +396,7 @@ def solve_recovery(
         integrator tolerance; about 2x the forward solve instead of 6-15x at 6 qubits). ``None`` (default):
         ``"heisenberg"`` where it exists (global, kind "petz" or "rotated", no ``reference``), else
         ``"schrodinger"``.
-    twirl_method : {"auto", "exact", "quadrature"}
+    twirl_method : {"auto", "exact", "quadrature", "lowrank"}
         Twirled kernel evaluation at every right-hand side (see :func:`~quantum_diffusion.petz.petz_generator`).
 
     Returns
@@ -421,8 +421,8 @@ def solve_recovery(
         picture = "heisenberg" if one_shot else "schrodinger"
     if picture not in ("schrodinger", "heisenberg"):
         raise ValueError(f"picture must be 'schrodinger', 'heisenberg' or None, got {picture!r}")
-    if twirl_method not in ("auto", "exact", "quadrature"):
-        raise ValueError(f"twirl_method must be 'auto', 'exact' or 'quadrature', got {twirl_method!r}")
+    if twirl_method not in TWIRL_METHODS:
+        raise ValueError(f"twirl_method must be one of {TWIRL_METHODS}, got {twirl_method!r}")
     T = _check_T(T)
     _check_tolerances(rtol, atol)
     if reference is not None and not isinstance(reference, ReferencePath):

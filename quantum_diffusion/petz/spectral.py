@@ -30,6 +30,8 @@ __all__ = [
     "rotated_coefficients",
     "twirled_coefficients",
     "twirl_quadrature",
+    "twirl_lowrank_factor",
+    "twirl_lowrank_rank",
     "spectral_reference",
     "to_eigenbasis",
     "from_eigenbasis",
@@ -158,6 +160,88 @@ def _twirl_quadrature(width: float, tol: float) -> tuple[np.ndarray, np.ndarray]
             return theta, w
         c, span = c + 1.0, span + 0.5
     raise RuntimeError(f"twirl quadrature did not reach tol={tol} for width={width}")  # pragma: no cover
+
+
+def twirl_lowrank_factor(s: np.ndarray, *, tol: float = 1e-8) -> tuple[np.ndarray, float]:
+    r"""Low-rank factor :math:`F` with :math:`\varphi(s_i - s_j)\approx\sum_r F_{ir}F_{jr}` and its error bound.
+
+    :math:`\varphi(s-t)` is a positive-definite kernel (Bochner: :math:`\varphi` is the characteristic function
+    of :math:`\beta_0`), so a Nystroem approximation on pivots :math:`P` chosen by pivoted Cholesky on a grid of
+    ``[-width/2, width/2]`` is stable, and its error is certified *at the given points*: the residual
+    :math:`E = K - FF^T` is positive semidefinite (a Schur complement), hence
+    :math:`|E_{ij}|\le\sqrt{E_{ii}E_{jj}}\le\max_i(1 - \|F_i\|^2)`. The rank is about half the number of
+    quadrature nodes of :func:`twirl_quadrature` (28 vs 69 at width 10, 41 vs 79 at 15.5, 74 vs 103 at 27.6).
+
+    Parameters
+    ----------
+    s : numpy.ndarray, shape ``(n,)``
+        Points (for the twirl kernel: the half log-ratios :math:`u_{kl}`, flattened).
+    tol : float
+        Target bound on the elementwise kernel error (relative to :math:`\max\varphi = 1`).
+
+    Returns
+    -------
+    F : numpy.ndarray, shape ``(n, r)``
+        Real factor.
+    bound : float
+        Certified bound on :math:`\max_{ij}|\varphi(s_i-s_j) - (FF^T)_{ij}|`.
+
+    Raises
+    ------
+    ValueError
+        If ``s`` holds non-finite values or ``tol`` is not in (0, 0.1).
+    """
+    s = np.asarray(s, dtype=float).ravel()
+    if not np.all(np.isfinite(s)):
+        raise ValueError("s must be finite")
+    if not (0 < tol < 0.1):
+        raise ValueError(f"tol must lie in (0, 0.1), got {tol!r}")
+    width = float(2.0 * np.max(np.abs(s))) if s.size else 0.0
+    piv, chol = _twirl_pivots(float(np.ceil(width * 8.0) / 8.0), float(tol))
+    c = phi(s[:, None] - piv[None, :])
+    f = np.linalg.solve(chol, c.T).T  # F = C R^{-T}, K_PP = R R^T
+    bound = float(max(np.max(1.0 - np.sum(f * f, axis=1)), 0.0)) if s.size else 0.0
+    return f, bound
+
+
+def twirl_lowrank_rank(width: float, *, tol: float = 1e-8) -> int:
+    """Rank of :func:`twirl_lowrank_factor` for points spread over ``[-width/2, width/2]``.
+
+    Parameters
+    ----------
+    width : float
+        Spread of the points (for the twirl kernel: ``ln p_max - ln p_min``).
+    tol : float
+        As :func:`twirl_lowrank_factor`.
+
+    Returns
+    -------
+    int
+    """
+    return int(_twirl_pivots(float(np.ceil(max(float(width), 0.0) * 8.0) / 8.0), float(tol))[0].size)
+
+
+@lru_cache(maxsize=256)
+def _twirl_pivots(width: float, tol: float) -> tuple[np.ndarray, np.ndarray]:
+    # pivoted Cholesky of the kernel on a grid, down to a residual diagonal of tol / 4 (margin for off-grid points)
+    grid = np.linspace(-width / 2.0, width / 2.0, max(401, int(80 * width) + 1))
+    diag = np.ones(grid.size)
+    piv: list[int] = []
+    cols: list[np.ndarray] = []
+    while diag.max() > tol / 4.0 and len(piv) < grid.size:
+        i = int(np.argmax(diag))
+        col = phi(grid - grid[i])
+        for c in cols:
+            col = col - c * c[i]
+        col = col / np.sqrt(diag[i])
+        piv.append(i)
+        cols.append(col)
+        diag = diag - col**2
+    p = grid[piv]
+    chol = np.linalg.cholesky(phi(p[:, None] - p[None, :]))
+    p.setflags(write=False)
+    chol.setflags(write=False)
+    return p, chol
 
 
 def phi(a: np.ndarray | float) -> np.ndarray:
