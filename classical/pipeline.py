@@ -84,6 +84,7 @@ class PipelineConfig:
     train_overrides: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        """Validate the sizes and normalise ``cache_dir`` to a Path."""
         if self.hybrid_R not in self.radii:
             raise ValueError(f"hybrid_R={self.hybrid_R} must be one of the trained radii {self.radii}")
         lo, hi = self.window
@@ -95,8 +96,10 @@ class PipelineConfig:
 
 
 def configure_threads(max_threads: int = 2) -> int:
-    """Set torch's intra-op threads: ``min(max_threads, cores)``, or 1 when the machine is already busy
-    (load average >= cores/2; two OpenMP threads spinning against other jobs are several times slower)."""
+    """Set torch's intra-op threads: ``min(max_threads, cores)``, or 1 when the machine is already busy.
+
+    Busy means load average >= cores/2: two OpenMP threads spinning against other jobs are several times slower.
+    """
     cores = os.cpu_count() or 1
     n = min(max_threads, cores)
     try:
@@ -186,7 +189,7 @@ def recovery_experiment(glob: nn.Module, local: dict[int, nn.Module], images: to
 
 
 def hybrid_panels(glob: nn.Module, loc: nn.Module, window: tuple[float, float]) -> dict[str, list[Segment]]:
-    """The schedules compared: panels (a)-(d) of Fig. 4 and two diagnostics."""
+    """Return the schedules compared: panels (a)-(d) of Fig. 4 and two diagnostics."""
     lo, hi = window
     return {
         "global": [Segment(0.0, 1.0, glob, "global")],
@@ -223,7 +226,7 @@ def _flops_per_sample(segs: list[Segment], n_steps: int, shape: tuple[int, ...])
 def hybrid_experiment(glob: nn.Module, loc: nn.Module, quality: _Quality, *, window: tuple[float, float],
                       n_samples: int = 256, n_steps: int = 32, seed: int = 0, shape=(1, 28, 28),
                       progress: bool = True) -> dict[str, Any]:
-    """Samples, FID, confident-label rate, FLOPs and wall time of every panel of :func:`hybrid_panels`."""
+    """Measure samples, FID, confident-label rate, FLOPs and wall time of every panel of :func:`hybrid_panels`."""
     x1 = torch.randn((n_samples, *shape), generator=torch.Generator().manual_seed(seed)).to(_device(glob))
     out: dict[str, Any] = {"window": list(window), "n_samples": n_samples, "n_steps": n_steps, "panels": {}}
     samples = {}

@@ -208,3 +208,14 @@ def test_issue10_no_private_name_imported_across_modules_except_known():
 @pytest.mark.xfail(strict=True, reason="area engineers remove them: see _private_imports() for the list")
 def test_issue10_no_private_name_imported_across_modules():
     assert _private_imports() == []
+
+
+def test_issue10_benchmarks_import_library_modules_only():
+    offenders = []
+    for path in sorted((ROOT / "benchmarks").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            offenders += [f"{path.name}: {n}" for n in names
+                          if n.startswith(("quantum_diffusion.demo", "matplotlib")) or n.endswith("experiments")]
+    assert offenders == []

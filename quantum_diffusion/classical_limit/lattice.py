@@ -86,7 +86,8 @@ class PeriodicGrid:
     length: float
     x0: float = 0.0
 
-    def __post_init__(self) -> None:  # noqa: D105 (validation of the dataclass fields)
+    def __post_init__(self) -> None:
+        """Validate the number of sites and the length."""
         if int(self.n) != self.n or self.n < 3:
             raise ValueError(f"a periodic grid needs an integer n >= 3 sites, got {self.n!r}")
         if not np.isfinite(self.length) or self.length <= 0:

@@ -52,7 +52,8 @@ class GaussianMixture1D:
     means: np.ndarray = field(repr=True)
     stds: np.ndarray = field(repr=True)
 
-    def __post_init__(self) -> None:  # noqa: D105 (validation of the dataclass fields)
+    def __post_init__(self) -> None:
+        """Validate weights, means and standard deviations."""
         w = np.atleast_1d(as_array(self.weights, "weights", dtype=float))
         m = np.atleast_1d(as_array(self.means, "means", dtype=float))
         s = np.atleast_1d(as_array(self.stds, "stds", dtype=float))

@@ -10,13 +10,14 @@ r"""Computations behind the decoherence-limit figures (figures are in :mod:`quan
   lattice flow.
 * :func:`quantum_diffusion.classical_limit.convergence.convergence_study` - O(h^2) refinement.
 
-Every function returns a JSON-ready dict.  Time convention:
+Every function returns a frozen dataclass (``dataclasses.asdict`` gives the JSON-ready numbers).  Time convention:
 see quantum_diffusion.conventions (denoising from ``t = T`` down to 0).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,9 @@ from .lattice import PeriodicGrid, backward_evolve, heat_evolve, sound_jumps
 from .sde import GaussianMixture1D, kolmogorov_distance, reverse_sde
 
 __all__ = [
+    "RecoveryStudy",
+    "SdeLevels",
+    "QuantumCheck",
     "BIMODAL",
     "NOISE",
     "run_recovery",
@@ -35,6 +39,68 @@ __all__ = [
 #: the bimodal reference density at t = 0 and the Gaussian "pure noise" start used throughout
 BIMODAL = GaussianMixture1D([0.4, 0.6], [-1.5, 1.5], [0.5, 0.6])
 NOISE = GaussianMixture1D([1.0], [0.0], [1.5])
+
+
+@dataclass(frozen=True)
+class RecoveryStudy:
+    """Result of :func:`run_recovery` (lattice densities normalised to ``h * sum = 1``).
+
+    Attributes
+    ----------
+    params : dict
+        The arguments and the mixture used.
+    x : ndarray, shape (n_grid,)
+        Lattice sites.
+    p0_exact : ndarray, shape (n_grid,)
+        Exact initial density.
+    forward_snapshots : dict of str to ndarray
+        Forward (heat-flow) densities at the snapshot times.
+    lattice_from_pT, lattice_from_noise : ndarray, shape (n_grid,)
+        Lattice Petz recoveries from the forward-evolved density and from :data:`NOISE`.
+    hist_edges : ndarray, shape (n_bins + 1,)
+        Histogram bin edges of the SDE samples.
+    sde_hist_from_pT, sde_hist_from_noise : ndarray, shape (n_bins,)
+        Reverse-SDE sample densities.
+    ks_sde_vs_lattice_from_pT, ks_sde_vs_lattice_from_noise, ks_sde_from_noise_vs_p0 : float
+        Kolmogorov distances.
+    l1_lattice_from_pT_vs_exact_p0, l1_lattice_from_noise_vs_exact_p0 : float
+        L1 distances of the lattice recoveries to the exact ``p0``.
+    mass_lattice_from_noise : float
+        Total mass of the recovery from noise.
+    """
+
+    params: dict[str, Any]
+    x: np.ndarray
+    p0_exact: np.ndarray
+    forward_snapshots: dict[str, np.ndarray]
+    lattice_from_pT: np.ndarray
+    lattice_from_noise: np.ndarray
+    hist_edges: np.ndarray
+    sde_hist_from_pT: np.ndarray
+    sde_hist_from_noise: np.ndarray
+    ks_sde_vs_lattice_from_pT: float
+    ks_sde_vs_lattice_from_noise: float
+    ks_sde_from_noise_vs_p0: float
+    l1_lattice_from_pT_vs_exact_p0: float
+    l1_lattice_from_noise_vs_exact_p0: float
+    mass_lattice_from_noise: float
+
+
+@dataclass(frozen=True)
+class SdeLevels:
+    """Result of :func:`run_sde_levels`: Kolmogorov distance SDE vs lattice per (samples, grid, steps) level."""
+
+    levels: list[list[int]]
+    from_pT: list[float]
+    from_noise: list[float]
+
+
+@dataclass(frozen=True)
+class QuantumCheck:
+    """Result of :func:`run_quantum_check`: per kind, ``max_diag_deviation`` and ``max_coherence``."""
+
+    n: int
+    kinds: dict[str, dict[str, float]]
 
 
 def _l1(a: np.ndarray, b: np.ndarray, h: float) -> float:
@@ -52,11 +118,11 @@ def run_recovery(
     snapshots: Sequence[float] = (0.0, 0.25, 0.5, 1.0),
     n_bins: int = 60,
     seed: int = 0,
-) -> dict[str, Any]:
+) -> RecoveryStudy:
     r"""Forward diffusion of :data:`BIMODAL` and its recovery by the lattice Petz flow and the reverse SDE.
 
-    Returns a dict with the grid, the exact :math:`p_0`, forward snapshots, the lattice recoveries from
-    :math:`p_T` and from :data:`NOISE`, SDE histograms (``n_bins`` bins on the grid's range), and
+    Returns a :class:`RecoveryStudy` with the grid, the exact :math:`p_0`, forward snapshots, the lattice
+    recoveries from :math:`p_T` and from :data:`NOISE`, SDE histograms (``n_bins`` bins on the grid's range), and
     Kolmogorov / L1 distances.  Lattice densities are normalised to :math:`h\sum_k f_k = 1`.
 
     Raises
@@ -81,7 +147,7 @@ def run_recovery(
     edges = np.linspace(x[0] - h / 2, x[-1] + h / 2, n_bins + 1)
     hist_pT, _ = np.histogram(x_pT, bins=edges, density=True)
     hist_noise, _ = np.histogram(x_noise, bins=edges, density=True)
-    return {
+    return RecoveryStudy(**{
         "params": {"n_grid": n_grid, "length": length, "gamma": gamma, "T": T, "n_samples": n_samples,
                    "n_steps": n_steps, "seed": seed, "mixture": {"weights": BIMODAL.weights,
                    "means": BIMODAL.means, "stds": BIMODAL.stds}, "noise_std": float(NOISE.stds[0])},
@@ -94,7 +160,7 @@ def run_recovery(
         "l1_lattice_from_pT_vs_exact_p0": _l1(q_from_pT[-1], BIMODAL.pdf(x), h),
         "l1_lattice_from_noise_vs_exact_p0": _l1(q_from_noise[-1], BIMODAL.pdf(x), h),
         "mass_lattice_from_noise": float(h * q_from_noise[-1].sum()),
-    }
+    })
 
 
 def run_sde_levels(
@@ -104,7 +170,7 @@ def run_sde_levels(
     gamma: float = 1.0,
     T: float = 1.0,
     seed: int = 0,
-) -> dict[str, Any]:
+) -> SdeLevels:
     """Kolmogorov distance between reverse-SDE samples and the lattice Petz flow, per (samples, grid, steps).
 
     Both start from the forward-evolved density (``"from_pT"``) or from :data:`NOISE` (``"from_noise"``).
@@ -124,11 +190,11 @@ def run_sde_levels(
             _, q = backward_evolve(q_T, p0, grid, gamma, T)
             xs = reverse_sde(start.sample(m, rng), BIMODAL, gamma=gamma, T=T, n_steps=steps, seed=rng)
             out[key].append(kolmogorov_distance(xs, q[-1], grid.x))
-    return out
+    return SdeLevels(**out)
 
 
-def run_quantum_check(n: int = 16, *, length: float = 12.0, gamma: float = 1.0, T: float = 1.0) -> dict[str, Any]:
-    r"""Compare the package's quantum backward flow (:func:`quantum_diffusion.petz.recover`) vs the lattice flow.
+def run_quantum_check(n: int = 16, *, length: float = 12.0, gamma: float = 1.0, T: float = 1.0) -> QuantumCheck:
+    r"""Compare the package's quantum backward flow (:func:`quantum_diffusion.petz.recover`) with the lattice flow.
 
     Starts from the diagonal state of :data:`NOISE` on an ``n``-site lattice with the sound jumps and the
     reference :math:`\sigma_0=\mathrm{diag}(p_0)`; reports, per kind, the largest deviation of the
@@ -156,4 +222,4 @@ def run_quantum_check(n: int = 16, *, length: float = 12.0, gamma: float = 1.0, 
             "max_diag_deviation": float(np.max(np.abs(np.diag(rho).real - q[-1]))),
             "max_coherence": float(np.max(np.abs(rho - np.diag(np.diag(rho))))),
         }
-    return out
+    return QuantumCheck(**out)

@@ -50,10 +50,7 @@ _psi = sp.Function("psi")(x)
 
 
 def symbols() -> dict[str, sp.Expr]:
-    """Return the symbols used.
-
-    They are ``x``, ``gamma`` (>0), ``theta`` (real), densities ``f(x)``, ``p(x)`` (>0) and a test ``psi(x)``.
-    """
+    """Return the symbols: ``x``, ``gamma`` (>0), ``theta`` (real), densities ``f(x)``, ``p(x)`` (>0), ``psi(x)``."""
     return {"x": x, "gamma": gamma, "theta": theta, "f": _f, "p": _p, "psi": _psi}
 
 
@@ -133,7 +130,7 @@ def residual_backward_jump() -> sp.Expr:
 
 
 def _backward_jump(th: sp.Expr) -> tuple[Op, Op]:
-    r"""Return :math:`L_b^\theta=\sigma^{a}L^\dagger\sigma^{-a}` and its adjoint.
+    r"""Derive :math:`L_b^\theta=\sigma^{a}L^\dagger\sigma^{-a}` and its adjoint.
 
     The adjoint is :math:`\sigma^{-\bar a}L\sigma^{\bar a}`.
     """
@@ -176,10 +173,10 @@ def _reverse_fp() -> sp.Expr:
 
 
 def residual_total() -> tuple[sp.Expr, sp.Expr]:
-    r"""Return the residuals of (P.30).
+    r"""Return the residuals of (P.30), Hamiltonian and Bayes forms.
 
-    (i) :math:`-i[H_b,f]+\mathcal D[L_b](f)-\mathcal B_{\rm FP}(f)` and
-    (ii) the Bayes form :math:`p\,\mathcal L^\dagger(f/p)-f\,\mathcal L(p)/p-\mathcal B_{\rm FP}(f)` (P.7),
+    (i) :math:`-i[H_b,f]+\mathcal D[L_b](f)-\mathcal B_{\rm FP}(f)` and (ii) the Bayes form
+    :math:`p\,\mathcal L^\dagger(f/p)-f\,\mathcal L(p)/p-\mathcal B_{\rm FP}(f)` (P.7),
     with :math:`\mathcal B_{\rm FP}(f)=\tfrac\gamma2f''-\gamma(fs)'`.
 
     Examples
@@ -201,7 +198,7 @@ def _h_rotated(th: sp.Expr) -> Op:
 def residual_rotated() -> tuple[sp.Expr, sp.Expr]:
     r"""Return the residuals of (P.31) for symbolic :math:`\theta`.
 
-    They are :math:`\mathcal D[L_b^\theta](f)-\text{(P.28)}` and
+    :math:`\mathcal D[L_b^\theta](f)-\text{(P.28)}` and
     :math:`-i[H_b^\theta,f]+\mathcal D[L_b^\theta](f)-\text{(P.30)}`.
     """
     s = _score()

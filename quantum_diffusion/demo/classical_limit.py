@@ -6,6 +6,7 @@ The numbers come from :mod:`quantum_diffusion.classical_limit.studies` and
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import numpy as np
 from ..classical_limit.convergence import convergence_study, hamiltonian_convergence
 from ..classical_limit.studies import run_quantum_check, run_recovery, run_sde_levels
 from ..io import atomic_write_json
+from .cli import StageLog
 from .report import Section, axes_for, save_figure
 
 __all__ = [
@@ -27,8 +29,10 @@ __all__ = [
 
 
 def recovery_data(*, quantum_n: int = 16, **kwargs: Any) -> dict[str, Any]:
-    """Numbers of the recovery figure: :func:`~quantum_diffusion.classical_limit.studies.run_recovery` (``kwargs``)
-    and the quantum check :func:`~quantum_diffusion.classical_limit.studies.run_quantum_check` at ``quantum_n``.
+    """Compute the numbers of the recovery figure.
+
+    :func:`~quantum_diffusion.classical_limit.studies.run_recovery` (``kwargs``) and the quantum check
+    :func:`~quantum_diffusion.classical_limit.studies.run_quantum_check` at ``quantum_n``.
 
     Returns
     -------
@@ -36,7 +40,8 @@ def recovery_data(*, quantum_n: int = 16, **kwargs: Any) -> dict[str, Any]:
         ``{"recovery": ..., "quantum_check": ...}``.
     """
     keep = {k: kwargs[k] for k in ("length", "gamma", "T") if k in kwargs}
-    return {"recovery": run_recovery(**kwargs), "quantum_check": run_quantum_check(quantum_n, **keep)}
+    return {"recovery": dataclasses.asdict(run_recovery(**kwargs)),
+            "quantum_check": dataclasses.asdict(run_quantum_check(quantum_n, **keep))}
 
 
 def convergence_data(ns=(16, 32, 64, 128), *, levels=((1000, 20, 20), (6000, 40, 60), (36000, 80, 180)),
@@ -52,7 +57,7 @@ def convergence_data(ns=(16, 32, 64, 128), *, levels=((1000, 20, 20), (6000, 40,
     out: dict[str, Any] = {
         "convergence": convergence_study(ns, gamma=gamma).to_dict(),
         "hamiltonian": hamiltonian_convergence(ns, gamma=gamma, kinds=(("petz", 0.0), ("rotated", 0.7))),
-        "sde_levels": run_sde_levels(levels, length=length, gamma=gamma, T=T, seed=seed),
+        "sde_levels": dataclasses.asdict(run_sde_levels(levels, length=length, gamma=gamma, T=T, seed=seed)),
     }
     if sympy:
         from ..classical_limit.symbolic import all_residuals
@@ -126,12 +131,15 @@ def demo_sections(out: str | Path) -> list[Section]:
     """Run the small default decoherence-limit experiments into ``out``; return two report sections."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    log = StageLog("demo classical_limit")
+    log("recovery of a bimodal density (lattice Petz flow, reverse SDE, quantum check)")
     t0 = time.perf_counter()
     rd = recovery_data()
     rec, quantum = rd["recovery"], rd["quantum_check"]
     save_figure(plot_recovery(rd), out / "decoherence_limit_recovery.png", dpi=110)
     atomic_write_json(out / "decoherence_limit_recovery.json", rd)
     t1 = time.perf_counter()
+    log("h-refinement, SDE levels and sympy residuals")
     cd = convergence_data()  # the example runs one SDE level more
     conv, ham, levels, residuals = cd["convergence"], cd["hamiltonian"], cd["sde_levels"], cd["sympy_residuals"]
     save_figure(plot_convergence(cd), out / "decoherence_limit_convergence.png", dpi=110)

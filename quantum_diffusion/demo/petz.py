@@ -5,6 +5,7 @@ The numbers come from :mod:`quantum_diffusion.petz.studies`; this module draws t
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import numpy as np
 
 from ..io import atomic_write_json
 from ..petz.studies import convergence_experiment, local_recovery_experiment
+from .cli import StageLog
 from .report import Section, axes_for, save_figure
 
 __all__ = [
@@ -28,9 +30,9 @@ def convergence_data(dims: Sequence[int] = (2, 3, 4), dts: Sequence[float] | Non
                      seed: int | np.random.Generator = 0) -> dict[str, Any]:
     r"""Relative error of :math:`(\mathrm{Map}_{dt}-\mathrm{id})/dt` against the generator, per kind and dim.
 
-    See :func:`quantum_diffusion.petz.studies.convergence_experiment` (same parameters and result).
+    See :func:`quantum_diffusion.petz.studies.convergence_experiment` (same parameters; its result as a dict).
     """
-    return convergence_experiment(dims=dims, dts=dts, theta=theta, seed=seed)
+    return dataclasses.asdict(convergence_experiment(dims, dts=dts, theta=theta, seed=seed))
 
 
 def plot_convergence(data: dict[str, Any], ax: Any = None) -> Any:
@@ -54,14 +56,18 @@ def local_recovery_data(n: int = 6, *, radii: Sequence[int] = (0, 1, 2), flow_ra
                         **kwargs: Any) -> dict[str, Any]:
     r"""Local twirled recovery on a TFIM ring: error vs radius next to :math:`\sqrt{I(A{:}C|B)}`.
 
-    See :func:`quantum_diffusion.petz.studies.local_recovery_experiment` (``kwargs`` are passed on).
+    See :func:`quantum_diffusion.petz.studies.local_recovery_experiment` (``kwargs`` are passed on; its result as
+    a dict).
     """
-    return local_recovery_experiment(n=n, radii=radii, flow_radii=flow_radii, **kwargs)
+    return dataclasses.asdict(local_recovery_experiment(n, radii=radii, flow_radii=flow_radii, **kwargs))
 
 
 def plot_local_recovery(data: dict[str, Any], ax: Any = None) -> Any:
     """Draw the recovery error (one-shot map, flow) and sqrt(CMI) against the radius (semilog); return the figure."""
+    from matplotlib.ticker import MaxNLocator
+
     fig, (ax,) = axes_for(ax, 1, figsize=(5.5, 4))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.semilogy(data["cmi_radii"], np.maximum(data["sqrt_cmi"], 1e-16), "k^--", label=r"$\sqrt{I(A:C|B)}$")
     ax.semilogy(data["cmi_radii"], np.maximum(data["sqrt_cmi_drop"], 1e-16), "v:", color="gray",
                 label=r"$\sqrt{I_\sigma - I_{\mathcal{E}(\sigma)}}$")
@@ -80,11 +86,13 @@ def demo_sections(out: str | Path) -> list[Section]:
     """Run small, fast versions of the Petz figures into ``out`` (PNG + JSON) and return their report sections."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    log = StageLog("demo petz")
+    log("convergence of the maps to their generators")
     conv = convergence_data(dims=(2, 3, 4), dts=np.logspace(-1, -5, 9))
     save_figure(plot_convergence(conv), out / "petz_convergence.png")
     atomic_write_json(out / "petz_convergence.json", conv)
     slopes = [s for k in conv["slopes"].values() for s in k.values()]
-    loc = local_recovery_data(n=6, radii=(0, 1, 2), flow_radii=(0, 1))
+    loc = local_recovery_data(n=6, radii=(0, 1, 2), flow_radii=(0, 1), progress=log)
     save_figure(plot_local_recovery(loc), out / "petz_local_recovery.png")
     atomic_write_json(out / "petz_local_recovery.json", loc)
     return [

@@ -1,7 +1,9 @@
 """The main job: run every area's small demo and write figures, JSON and ``results/README.md``.
 
 Each area module of :mod:`quantum_diffusion.demo` exposes ``demo_sections(out) -> list[Section]``; this runner
-times them, keeps going when one fails (and says so in the report), and writes the report.  It is the only place
+times them, keeps going when one fails (and says so in the report), and updates the report: the sections of the
+areas run now replace their earlier ones, every other area's sections are kept (see
+:func:`~quantum_diffusion.demo.report.update_report`).  It is the only place
 (besides the test configuration) that chooses the matplotlib backend.
 """
 
@@ -13,7 +15,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from .report import Section, write_report
+from .report import Section, update_report
 
 __all__ = ["AREAS", "run_demo"]
 
@@ -40,7 +42,7 @@ def run_demo(out: str | Path = "results", areas: Sequence[str] | None = None) ->
     Returns
     -------
     tuple
-        ``(sections, failed)``: every section written and the names of the areas that raised.
+        ``(sections, failed)``: the sections written by this run and the names of the areas that raised.
 
     Raises
     ------
@@ -75,5 +77,5 @@ def run_demo(out: str | Path = "results", areas: Sequence[str] | None = None) ->
                 s.seconds = elapsed / max(1, len(new))
         print(f"[demo] {name} done in {elapsed:.1f} s", flush=True)
         sections.extend(new)
-        write_report(out, sections)  # rewrite after each area: a crash later loses nothing
+        update_report(out, {name: new}, order=list(AREAS))  # after each area: a crash later loses nothing
     return sections, failed

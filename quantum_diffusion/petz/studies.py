@@ -6,14 +6,16 @@ r"""Numerical studies of the Petz area (computations only; figures are in the ap
   recovery error of the local twirled denoiser (one-shot map and continuous flow) against the radius next
   to :math:`\sqrt{I(A{:}C|B)}` (P.25).
 
-Each returns a JSON-serialisable dict; the figures live in :mod:`quantum_diffusion.demo.petz`.
+Each returns a frozen dataclass (``dataclasses.asdict`` gives the JSON-ready numbers); the figures live in
+:mod:`quantum_diffusion.demo.petz`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import scipy.linalg as sla
@@ -34,9 +36,78 @@ from .models import amplitude_damping, depolarizing, gibbs_state, tfim_ring_hami
 
 __all__ = [
     "random_system",
+    "MapConvergence",
     "convergence_experiment",
+    "LocalRecoveryResult",
     "local_recovery_experiment",
 ]
+
+
+@dataclass(frozen=True)
+class MapConvergence:
+    """Result of :func:`convergence_experiment`.
+
+    Attributes
+    ----------
+    dts : list of float
+        Time steps, largest first.
+    theta : float
+        Rotation angle of the rotated map.
+    dims : list of int
+        Hilbert-space dimensions of the random systems.
+    errors : dict
+        ``errors[kind][str(d)]``: relative errors, one per time step (kinds ``petz``, ``rotated``, ``twirled``).
+    slopes : dict
+        ``slopes[kind][str(d)]``: log-log slope of the error against ``dt`` over ``dt <= 1e-2`` (1 expected).
+    """
+
+    dts: list[float]
+    theta: float
+    dims: list[int]
+    errors: dict[str, dict[str, list[float]]]
+    slopes: dict[str, dict[str, float]]
+
+
+@dataclass(frozen=True)
+class LocalRecoveryResult:
+    r"""Result of :func:`local_recovery_experiment` (trace distances to the clean Gibbs state; CMIs in nats).
+
+    Attributes
+    ----------
+    n, beta, J, h, noise, gamma, t
+        The ring, its Gibbs state and the one-site noise (see :func:`local_recovery_experiment`).
+    td_noisy : float
+        Trace distance of the noisy state (no recovery).
+    radii, flow_radii, cmi_radii : list of int
+        Radii of the one-shot map, of the continuous flow and of the CMI bound.
+    sqrt_cmi, sqrt_cmi_drop : list of float
+        :math:`\sqrt{I_\sigma(A{:}C|B)}` and :math:`\sqrt{I_\sigma - I_{\mathcal E(\sigma)}}` per ``cmi_radii``.
+    td_one_shot, td_flow : list of float
+        Recovery errors per ``radii`` and per ``flow_radii``.
+    seconds_one_shot, seconds_flow : list of float
+        Wall time per radius.
+    seconds_total : float
+        Wall time of the whole study.
+    """
+
+    n: int
+    beta: float
+    J: float
+    h: float
+    noise: str
+    gamma: float
+    t: float
+    td_noisy: float
+    radii: list[int]
+    flow_radii: list[int]
+    cmi_radii: list[int]
+    sqrt_cmi: list[float]
+    sqrt_cmi_drop: list[float]
+    td_one_shot: list[float]
+    td_flow: list[float]
+    seconds_one_shot: list[float]
+    seconds_flow: list[float]
+    seconds_total: float
 
 
 def random_system(d: int, rng: np.random.Generator, n_jumps: int = 2) -> tuple[Lindbladian, np.ndarray]:
@@ -49,14 +120,25 @@ def random_system(d: int, rng: np.random.Generator, n_jumps: int = 2) -> tuple[L
     return lind, 0.7 * s / np.trace(s).real + 0.3 * np.eye(d) / d
 
 
-def convergence_experiment(dims: Sequence[int] = (2, 3, 4), dts: Sequence[float] | None = None,
-                           theta: float = 0.7, seed: int | np.random.Generator = 0) -> dict[str, Any]:
+def convergence_experiment(dims: Sequence[int] = (2, 3, 4), *, dts: Sequence[float] | None = None,
+                           theta: float = 0.7, seed: int | np.random.Generator = 0) -> MapConvergence:
     r"""Relative error of :math:`(\mathrm{Map}_{dt}-\mathrm{id})/dt` against the generator, per kind and dim.
+
+    Parameters
+    ----------
+    dims : sequence of int
+        Hilbert-space dimensions; one random system (:func:`random_system`) each.
+    dts : sequence of float, optional
+        Time steps (default: 9 from 1e-1 down to 1e-5).
+    theta : float
+        Rotation angle of the rotated map.
+    seed : int or Generator
+        Seed of the random systems.
 
     Returns
     -------
-    dict with ``dts``, ``errors[kind][d]`` (list over dts) and ``slopes[kind][d]`` (log-log fit over
-    ``dt <= 1e-2``).
+    MapConvergence
+        Errors per kind, dimension and time step, and the log-log slopes over ``dt <= 1e-2``.
     """
     rng = np.random.default_rng(seed)
     dts = np.logspace(-1, -5, 9) if dts is None else np.asarray(dts, dtype=float)
@@ -79,14 +161,17 @@ def convergence_experiment(dims: Sequence[int] = (2, 3, 4), dts: Sequence[float]
                 errors[kind][str(d)] = err
                 fit = dts <= 1e-2
                 slopes[kind][str(d)] = float(np.polyfit(np.log10(dts[fit]), np.log10(np.array(err)[fit]), 1)[0])
-    return {"dts": dts.tolist(), "theta": theta, "dims": [int(d) for d in dims], "errors": errors, "slopes": slopes}
+    return MapConvergence(dts=dts.tolist(), theta=float(theta), dims=[int(d) for d in dims], errors=errors,
+                          slopes=slopes)
 
 
 def local_recovery_experiment(
-    n: int = 6, beta: float = 1.0, J: float = 1.0, h: float = 1.0, noise: str = "amplitude_damping",
+    n: int = 6, *, beta: float = 1.0, J: float = 1.0, h: float = 1.0,
+    noise: Literal["amplitude_damping", "depolarizing"] = "amplitude_damping",
     gamma: float = 1.0, t: float = 1.0, radii: Sequence[int] = (0, 1, 2), flow_radii: Sequence[int] = (0, 1),
     cmi_radii: Sequence[int] | None = None, rtol: float = 1e-7, atol: float = 1e-9,
-) -> dict[str, Any]:
+    progress: Callable[[str], None] | None = None,
+) -> LocalRecoveryResult:
     r"""Local twirled recovery on a TFIM ring: error vs radius next to :math:`\sqrt{I(A{:}C|B)}`.
 
     ``A`` = site 0, ``B`` = the other sites within ring distance ``r``, ``C`` = the rest. The noise
@@ -94,6 +179,7 @@ def local_recovery_experiment(
     Errors are trace distances to the clean Gibbs state after the one-shot local twirled map (exact kernel
     P.5 on ``AB``, identity on ``C``), and after the continuous local twirled flow (``recover`` with
     ``local_radius``) for ``flow_radii``.
+    ``progress``, if given, is called with one line of text at the start of each stage (CMI, each radius).
 
     Raises
     ------
@@ -110,11 +196,13 @@ def local_recovery_experiment(
     ch = lind_a.channel(t)
     noisy = apply_on_subsystems(ch, sigma, dims, [0])
     cmi_radii = list(range(0, (n - 1) // 2 + 1)) if cmi_radii is None else list(cmi_radii)
-    out: dict[str, Any] = {"n": n, "beta": beta, "J": J, "h": h, "noise": noise, "gamma": gamma, "t": t,
+    out: dict[str, object] = {"n": n, "beta": beta, "J": J, "h": h, "noise": noise, "gamma": gamma, "t": t,
                            "td_noisy": trace_distance(noisy, sigma), "radii": list(radii),
                            "flow_radii": list(flow_radii), "cmi_radii": cmi_radii}
     sqrt_cmi, sqrt_cmi_drop = [], []
+    say = progress or (lambda message: None)
     with small_blas():
+        say(f"CMI of the Gibbs state at radii {cmi_radii}")
         for r in cmi_radii:
             nb = ring_neighbourhood([0], r, n)
             b = [s for s in nb if s != 0]
@@ -129,6 +217,7 @@ def local_recovery_experiment(
             sqrt_cmi_drop.append(float(np.sqrt(max(i0 - i1, 0.0))))
         td_one, td_flow, sec_one, sec_flow = [], [], [], []
         for r in radii:
+            say(f"one-shot local twirled map, r={r}")
             ta = time.perf_counter()
             nb = ring_neighbourhood([0], r, n)
             if 2 ** len(nb) <= 32:  # explicit (d_AB^2 x d_AB^2) map
@@ -138,11 +227,12 @@ def local_recovery_experiment(
             td_one.append(trace_distance(0.5 * (rec + rec.conj().T), sigma, validate=False))
             sec_one.append(time.perf_counter() - ta)
         for r in flow_radii:
+            say(f"continuous local twirled flow, r={r}")
             ta = time.perf_counter()
             rec = recover(lind_a, noisy, sigma, t, kind="twirled", local_radius=r, dims=dims, region=[0],
                           rtol=rtol, atol=atol)
             td_flow.append(trace_distance(rec, sigma, validate=False))
             sec_flow.append(time.perf_counter() - ta)
-    out.update(sqrt_cmi=sqrt_cmi, sqrt_cmi_drop=sqrt_cmi_drop, td_one_shot=td_one, td_flow=td_flow,
-               seconds_one_shot=sec_one, seconds_flow=sec_flow, seconds_total=time.perf_counter() - t0)
-    return out
+    return LocalRecoveryResult(**out, sqrt_cmi=sqrt_cmi, sqrt_cmi_drop=sqrt_cmi_drop, td_one_shot=td_one,
+                               td_flow=td_flow, seconds_one_shot=sec_one, seconds_flow=sec_flow,
+                               seconds_total=time.perf_counter() - t0)
