@@ -24,6 +24,7 @@ from ..linalg import hermitian_part
 __all__ = [
     "KINDS",
     "REFERENCE_RANK_TOL",
+    "THETA_MAX",
     "check_kind",
     "phi",
     "twirl_density",
@@ -44,6 +45,10 @@ KINDS = ("petz", "rotated", "twirled")
 #: entry point and every basis: ``eigh`` resolves the eigenvalues of a rotated reference only to about 1e-16 times
 #: its norm, so a diagonal reference below this threshold is rejected exactly like its rotated version.
 REFERENCE_RANK_TOL = 1e-12
+#: Largest admissible rotation angle: up to it the round-off of the phases theta * u stays below
+#: theta * 14 * 2.2e-16 ~ 3e-9 (|u| <= 14 for references above REFERENCE_RANK_TOL); far beyond it the rotated map
+#: has no accurate digits (found by the fuzz test: theta = 1.15e308 gave NaN).
+THETA_MAX = 1e6
 _SERIES_U = 1e-3  # below |u| = 1e-3 the twirl coefficients use their Taylor series (error ~ u^5 < 1e-15)
 
 
@@ -55,7 +60,7 @@ def check_kind(kind: str, theta: float) -> float:
     kind : {"petz", "rotated", "twirled"}
         Recovery family.
     theta : float
-        Rotation angle; must be finite, and 0 unless ``kind="rotated"``.
+        Rotation angle; finite, ``|theta| <= THETA_MAX``, and 0 unless ``kind="rotated"``.
 
     Returns
     -------
@@ -75,6 +80,9 @@ def check_kind(kind: str, theta: float) -> float:
         raise ValueError(f"theta must be a real number, got {theta!r}") from err
     if not np.isfinite(theta):
         raise ValueError(f"theta must be finite, got {theta!r}")
+    if abs(theta) > THETA_MAX:
+        raise ValueError(f"|theta| must be <= {THETA_MAX:g}, got {theta!r}: the phases exp(i theta u) of the rotated "
+                         "map carry no accurate digits beyond that (and overflow near 1e308)")
     if kind != "rotated" and theta != 0.0:
         raise ValueError(f"theta={theta} is only meaningful for kind='rotated' (got kind={kind!r})")
     return theta

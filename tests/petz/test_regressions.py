@@ -135,3 +135,10 @@ def test_lindbladian_with_qobj_inputs_equals_ndarray(systems, rng, atol=1e-14):
     L = systems.lindbladian(rng, 3)
     Lq = Lindbladian(qutip.Qobj(L.H), [qutip.Qobj(j) for j in L.jumps])
     assert np.max(np.abs(L.superop() - Lq.superop())) < atol
+
+
+def test_fuzz_found_huge_theta_rejected_instead_of_nan(systems, rng):
+    """The fuzz test found theta = 1.15e308 (finite) giving a NaN generator; it is now a clear error."""
+    L = systems.lindbladian(rng, 2)
+    with pytest.raises(ValueError, match="theta"):
+        petz_generator(L, np.diag([0.3, 0.7]), kind="rotated", theta=1.1524791670277073e308)
