@@ -5,7 +5,7 @@
    integrating the forward equation alone, on the same 6-qubit system (TFIM Hamiltonian, amplitude damping on
    every site). Goal: backward <= 3x forward. The Petz and rotated flows are also timed in their one-shot
    (Heisenberg) form, one forward + one adjoint solve; the twirled flow with the exact kernel (baseline) and with
-   the theta quadrature (same run, with the relative difference of the two results).
+   the theta quadrature and with the certified low-rank kernel (same run, with the relative differences).
 2. Local recovery cost vs ring length n: building the radius-1 local twirled generators for noise on every site
    (from the reduced neighbourhood states, taken as given) and applying them to an operator on the
    neighbourhood, vs building + applying the global generator (dimension 2^n). Goal: linear in n.
