@@ -27,6 +27,7 @@ __all__ = [
     "check_density_matrix",
     "check_probability",
     "check_finite",
+    "finite_result",
 ]
 
 
@@ -168,6 +169,33 @@ def check_finite(arr: np.ndarray, name: str = "input") -> None:
     """Raise ``ValueError`` if ``arr`` holds NaN or inf."""
     if np.issubdtype(np.asarray(arr).dtype, np.number) and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or infinite entries")
+
+
+def finite_result(out: np.ndarray, name: str, what: str) -> np.ndarray:
+    """Return ``out`` if it is finite; otherwise raise, naming the input that overflowed.
+
+    Parameters
+    ----------
+    out : numpy.ndarray
+        A computed result.
+    name : str
+        Name of the input argument.
+    what : str
+        What was computed (for the message).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``out``.
+
+    Raises
+    ------
+    ValueError
+        If ``out`` holds NaN or inf although the inputs were finite (the result overflows float64).
+    """
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"{name}: {what} overflows float64 (entries too large); rescale {name}")
+    return out
 
 
 def check_square(arr: np.ndarray, name: str = "matrix", dim: int | None = None) -> np.ndarray:

@@ -55,6 +55,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import finite_result
 from ..linalg import kraus_from_superop, psd_power
 from ..typing import PetzKind, TwirlMethod
 from .lindbladian import Lindbladian, lindblad_superop
@@ -326,7 +327,7 @@ class BackwardLindbladian(Lindbladian):
         ValueError
             If ``X`` has the wrong shape or non-finite entries.
         """
-        return self.apply_unchecked(self._check_operand(rho, "X"))
+        return finite_result(self.apply_unchecked(self._check_operand(rho, "X")), "X", "B(X)")
 
     def apply_unchecked(self, x: np.ndarray) -> np.ndarray:
         """Apply to a validated complex ``(d, d)`` array (the flow's right-hand side; no checks).
@@ -353,7 +354,8 @@ class BackwardLindbladian(Lindbladian):
     def adjoint_apply(self, y: Any) -> np.ndarray:
         """Heisenberg-picture action via the superoperator (small ``d``)."""
         y = self._check_operand(y, "Y")
-        return (self.superop().conj().T @ y.reshape(-1)).reshape(self.dim, self.dim)
+        return finite_result((self.superop().conj().T @ y.reshape(-1)).reshape(self.dim, self.dim), "Y",
+                             "B^dagger(Y)")
 
     def to_qutip(self) -> Any:
         """Return the qutip column-stacking Liouvillian of ``B`` (built from our superoperator)."""

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import scipy.linalg as sla
 
-from .._validation import as_operator, check_hermitian
+from .._validation import as_operator, check_hermitian, finite_result
 from ..conventions import row_to_column_superop
 from ..linalg import hermitian_part
 
@@ -131,7 +131,8 @@ class Lindbladian:
         ValueError
             If ``rho`` has the wrong shape or non-finite entries.
         """
-        return lindblad_apply(self.H, self.jumps, self._check_operand(rho, "rho"), self.C)
+        return finite_result(lindblad_apply(self.H, self.jumps, self._check_operand(rho, "rho"), self.C), "rho",
+                             "L(rho)")
 
     def adjoint_apply(self, y: Any) -> np.ndarray:
         r"""Heisenberg-picture :math:`\mathcal L^\dagger(Y) = i[H,Y] + \sum_j (L_j^\dagger Y L_j - \frac12\{C, Y\})`."""
@@ -139,7 +140,7 @@ class Lindbladian:
         out = 1j * (self.H @ y - y @ self.H)
         for lj in self.jumps:
             out = out + lj.conj().T @ y @ lj
-        return out - 0.5 * (self.C @ y + y @ self.C)
+        return finite_result(out - 0.5 * (self.C @ y + y @ self.C), "Y", "L^dagger(Y)")
 
     def channel(self, t: float) -> np.ndarray:
         r"""Row-major superoperator of :math:`e^{t\mathcal L}`, shape (d^2, d^2) (exact ``expm``)."""

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .._validation import as_operator, as_superoperator, check_density_matrix
+from .._validation import as_operator, as_superoperator, check_density_matrix, finite_result
 from ..linalg import hermitian_part, kraus_from_superop
 from ..subsystems import (
     apply_on_subsystems,
@@ -126,7 +126,7 @@ class LocalGenerator:
         ValueError
             On a wrong shape or non-finite entries.
         """
-        return self.apply_unchecked(as_operator(x, "X", dim=self.dim))
+        return finite_result(self.apply_unchecked(as_operator(x, "X", dim=self.dim)), "X", "B(X)")
 
     def apply_unchecked(self, arr: np.ndarray) -> np.ndarray:
         """Apply to a validated complex ``(D, D)`` array (the flow's right-hand side; no checks).

@@ -142,3 +142,15 @@ def test_fuzz_found_huge_theta_rejected_instead_of_nan(systems, rng):
     L = systems.lindbladian(rng, 2)
     with pytest.raises(ValueError, match="theta"):
         petz_generator(L, np.diag([0.3, 0.7]), kind="rotated", theta=1.1524791670277073e308)
+
+
+def test_fuzz_found_overflowing_operand_is_a_clear_error(systems, rng):
+    """The fuzz test found B.apply(X) returning NaN/inf for a finite X with entries near 1e300 (the result
+    overflows float64): it now raises, naming X."""
+    L = systems.lindbladian(rng, 2)
+    B = petz_generator(L, np.diag([6e-12, 1 - 6e-12]))
+    x = np.array([[1e300, -0.13], [0.64, 0.1]])
+    with pytest.raises(ValueError, match="X: B\\(X\\) overflows"):
+        B.apply(x)
+    with pytest.raises(ValueError, match="overflows"):
+        L.apply(np.array([[1e308, 1e308], [1e308, 1e308]]))
