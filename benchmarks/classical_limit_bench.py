@@ -33,6 +33,7 @@ from quantum_diffusion.petz import Lindbladian, petz_generator, recover
 
 
 def best_of(fn: Callable[[], object], repeat: int) -> float:
+    """Return the best wall time of ``repeat`` runs of ``fn``."""
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -42,6 +43,7 @@ def best_of(fn: Callable[[], object], repeat: int) -> float:
 
 
 def main() -> None:
+    """Run the benchmark (see the module docstring)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=48, help="lattice sites")
     ap.add_argument("--repeat", type=int, default=5)
@@ -56,8 +58,8 @@ def main() -> None:
     forward = Lindbladian(np.zeros((n, n)), sound_jumps(grid))
     with small_blas():
         base = best_of(lambda: apply_reverse_fp(f, p0, grid), rep)
-        bp = petz_generator(forward, np.diag(p0), "petz")
-        bt = petz_generator(forward, np.diag(p0), "twirled")
+        bp = petz_generator(forward, np.diag(p0), kind="petz")
+        bt = petz_generator(forward, np.diag(p0), kind="twirled")
         sup = bp.superop()
         print(f"[1] backward generator on a diagonal state, n = {n} (baseline reverse chain P.33 = 1)")
         print(f"    petz_generator.apply (petz)    : {best_of(lambda: bp.apply(F), rep) / base:10.1f}x")
@@ -72,7 +74,7 @@ def main() -> None:
         qT /= qT.sum()
         fw2 = Lindbladian(np.zeros((m, m)), sound_jumps(g2))
         base2 = best_of(lambda: backward_evolve(qT, q0, g2, 1.0, 1.0), 2)
-        quant = best_of(lambda: recover(fw2, np.diag(qT), np.diag(q0), 1.0, "petz"), 1)
+        quant = best_of(lambda: recover(fw2, np.diag(qT), np.diag(q0), 1.0, kind="petz"), 1)
         print(f"[2] denoising flow T = 1, n = {m} (baseline backward_evolve = 1)")
         print(f"    quantum recover (petz)         : {quant / base2:10.1f}x")
 

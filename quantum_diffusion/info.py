@@ -21,7 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_density_matrix
+from ._validation import as_operator, check_density_matrix
+from .linalg import hermitian_part, psd_power
+from .subsystems import partial_trace, resolve_subsystems
 
 __all__ = ["trace_distance", "fidelity", "entropy", "relative_entropy", "partial_trace", "quantum_cmi",
            "mutual_information"]
@@ -38,13 +40,8 @@ def trace_distance(rho: Any, sigma: Any, *, validate: bool = True) -> float:
         If either argument is not a density matrix (when ``validate``) or the dimensions differ.
     """
     r, s = _pair(rho, sigma, validate)
-    ev = np.linalg.eigvalsh(0.5 * ((r - s) + (r - s).conj().T))
+    ev = np.linalg.eigvalsh(hermitian_part(r - s))
     return float(0.5 * np.sum(np.abs(ev)))
-
-
-def _sqrtm_psd(x: np.ndarray) -> np.ndarray:
-    w, v = np.linalg.eigh(0.5 * (x + x.conj().T))
-    return (v * np.sqrt(np.clip(w, 0.0, None))) @ v.conj().T
 
 
 def fidelity(rho: Any, sigma: Any, *, validate: bool = True) -> float:
@@ -58,7 +55,7 @@ def fidelity(rho: Any, sigma: Any, *, validate: bool = True) -> float:
         As :func:`trace_distance`.
     """
     r, s = _pair(rho, sigma, validate)
-    sv = np.linalg.svd(_sqrtm_psd(r) @ _sqrtm_psd(s), compute_uv=False)
+    sv = np.linalg.svd(psd_power(r, 0.5) @ psd_power(s, 0.5), compute_uv=False)
     return float(min(np.sum(sv), 1.0 + 1e-12))
 
 
@@ -70,8 +67,8 @@ def entropy(rho: Any, *, validate: bool = True) -> float:
     ValueError
         If ``rho`` is not a density matrix (when ``validate``).
     """
-    r = check_density_matrix(rho, "rho") if validate else np.asarray(rho)
-    lam = np.linalg.eigvalsh(0.5 * (r + r.conj().T))
+    r = check_density_matrix(rho, "rho") if validate else as_operator(rho, "rho")
+    lam = np.linalg.eigvalsh(hermitian_part(r))
     lam = lam[lam > _EIG_TOL]
     return float(-np.sum(lam * np.log(lam)))
 
@@ -88,8 +85,8 @@ def relative_entropy(rho: Any, sigma: Any, *, validate: bool = True, support_tol
         As :func:`trace_distance`.
     """
     r, s = _pair(rho, sigma, validate)
-    lr, vr = np.linalg.eigh(0.5 * (r + r.conj().T))
-    ls, vs = np.linalg.eigh(0.5 * (s + s.conj().T))
+    lr, vr = np.linalg.eigh(hermitian_part(r))
+    ls, vs = np.linalg.eigh(hermitian_part(s))
     overlap = np.abs(vr.conj().T @ vs) ** 2  # overlap[i, j] = |<r_i|s_j>|^2
     pos_r = lr > _EIG_TOL
     ker_s = ls <= _EIG_TOL
@@ -99,62 +96,6 @@ def relative_entropy(rho: Any, sigma: Any, *, validate: bool = True, support_tol
     log_s = np.where(ker_s, 0.0, np.log(np.where(ker_s, 1.0, ls)))
     term2 = np.sum(lr[pos_r, None] * overlap[pos_r] * log_s[None, :])
     return float(max(term1 - term2, 0.0))
-
-
-def _resolve(systems: Sequence[int | Hashable] | int | Hashable, n: int,
-             names: Sequence[Hashable] | None) -> list[int]:
-    if isinstance(systems, (list, tuple, range, np.ndarray)):
-        items = list(systems)
-    else:
-        items = [systems]
-    out: list[int] = []
-    for s in items:
-        if names is not None and not isinstance(s, (int, np.integer)):
-            if s not in names:
-                raise ValueError(f"unknown subsystem name {s!r}; known names: {list(names)}")
-            out.append(list(names).index(s))
-        elif isinstance(s, (int, np.integer)) and 0 <= int(s) < n:
-            out.append(int(s))
-        else:
-            raise ValueError(f"subsystem {s!r} is not an index in [0, {n}) or a name in {names}")
-    return out
-
-
-def partial_trace(rho: Any, dims: Sequence[int], keep: Sequence[int | Hashable] | int | Hashable,
-                  *, names: Sequence[Hashable] | None = None) -> np.ndarray:
-    r"""Reduced state :math:`\mathrm{tr}_{\overline{\rm keep}}\rho`, kept factors in increasing order.
-
-    Parameters
-    ----------
-    rho : array (D, D) with ``D = prod(dims)``
-    dims : subsystem dimensions (kron order)
-    keep : indices or names (with ``names``) of the subsystems to keep
-
-    Raises
-    ------
-    ValueError
-        If ``prod(dims)`` does not match ``rho`` or a subsystem is unknown or repeated.
-    """
-    r = np.asarray(rho.full() if hasattr(rho, "full") else rho, dtype=complex)
-    dims = [int(d) for d in dims]
-    n = len(dims)
-    if r.shape != (int(np.prod(dims)), int(np.prod(dims))):
-        raise ValueError(f"state of shape {r.shape} does not match dims {dims} (product {int(np.prod(dims))})")
-    k = sorted(_resolve(keep, n, names))
-    if len(set(k)) != len(k):
-        raise ValueError(f"repeated subsystem in {keep!r}")
-    t = r.reshape(dims + dims)
-    traced = [i for i in range(n) if i not in k]
-    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    if 2 * n > len(letters):
-        raise ValueError("too many subsystems for partial_trace (max 26)")
-    row = list(letters[:n])
-    col = list(letters[n:2 * n])
-    for i in traced:
-        col[i] = row[i]
-    expr = "".join(row) + "".join(col) + "->" + "".join(row[i] for i in k) + "".join(col[i] for i in k)
-    dk = int(np.prod([dims[i] for i in k])) if k else 1
-    return np.einsum(expr, t).reshape(dk, dk)
 
 
 def mutual_information(rho: Any, dims: Sequence[int], A: Any, B: Any, *,
@@ -189,8 +130,8 @@ def quantum_cmi(rho: Any, dims: Sequence[int], A: Any, B: Any, C: Any, *,
     n = len(dims)
     if names is not None and len(names) != n:
         raise ValueError(f"names has {len(names)} entries but dims has {n}")
-    r = check_density_matrix(rho, "rho") if validate else np.asarray(rho, dtype=complex)
-    a, b, c = (_resolve(x, n, names) if not (isinstance(x, (list, tuple)) and len(x) == 0) else []
+    r = check_density_matrix(rho, "rho") if validate else as_operator(rho, "rho")
+    a, b, c = (resolve_subsystems(x, n, names) if not (isinstance(x, (list, tuple)) and len(x) == 0) else []
                for x in (A, B, C))
     if set(a) & set(b) or set(a) & set(c) or set(b) & set(c):
         raise ValueError(f"regions must be disjoint, got A={a}, B={b}, C={c}")
@@ -208,8 +149,7 @@ def _pair(rho: Any, sigma: Any, validate: bool) -> tuple[np.ndarray, np.ndarray]
         r = check_density_matrix(rho, "rho")
         s = check_density_matrix(sigma, "sigma")
     else:
-        r = np.asarray(rho.full() if hasattr(rho, "full") else rho, dtype=complex)
-        s = np.asarray(sigma.full() if hasattr(sigma, "full") else sigma, dtype=complex)
+        r, s = as_operator(rho, "rho"), as_operator(sigma, "sigma")
     if r.shape != s.shape:
         raise ValueError(f"dimension mismatch: rho {r.shape} vs sigma {s.shape}")
     return r, s

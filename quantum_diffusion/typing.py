@@ -20,6 +20,7 @@ __all__ = [
     "GaussianPetzKind",
     "RepairWeight",
     "Orientation",
+    "TwirlMethod",
 ]
 
 #: A square matrix: ``numpy`` array, nested list, or ``qutip.Qobj`` operator.
@@ -44,3 +45,9 @@ GaussianPetzKind: TypeAlias = Literal["petz", "rotated", "twirled"]
 RepairWeight: TypeAlias = Literal["bkm", "sld", "identity"]
 #: Orientation of a reverse generator: forward-oriented (integrate with dt < 0) or reverse time.
 Orientation: TypeAlias = Literal["forward", "reverse"]
+
+# --- petz area
+#: Evaluation of the twirled jump kernel (P.22): the exact O(J d^4) kernel, the theta quadrature (O(Q J d^3)), the
+#: certified low-rank (Nystroem) factorisation (O(r J d^3), r ~ Q/2), both with kernel error <= 1e-8, or the
+#: faster for the given d, J and spectral width.
+TwirlMethod: TypeAlias = Literal["auto", "exact", "quadrature", "lowrank"]

@@ -84,3 +84,15 @@ def test_bad_input():
         quantum_cmi(np.eye(8) / 8, [2, 2, 2], "A", "B", "Z", names="ABC")
     with pytest.raises(ValueError, match="dims"):
         partial_trace(np.eye(8) / 8, [2, 2], [0])
+
+
+def test_importing_the_light_modules_loads_neither_sympy_nor_matplotlib():
+    """Issue 10: importing classical_limit (incl. .discrete), petz and info must not load sympy or matplotlib."""
+    import subprocess
+    import sys
+
+    code = ("import sys, quantum_diffusion.classical_limit.discrete, quantum_diffusion.classical_limit, "
+            "quantum_diffusion.petz, quantum_diffusion.info, quantum_diffusion.subsystems; "
+            "print('sympy' in sys.modules, 'matplotlib' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]

@@ -19,10 +19,10 @@ least-squares fits of ``log(error)`` against ``log(h)``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 import numpy as np
-import sympy as sp
 
 from .._threads import small_blas
 from .lattice import PeriodicGrid, central_jumps, continuum_reverse_fp, sound_jumps
@@ -54,12 +54,14 @@ class TestProblem:
 
 def smooth_test_problem() -> TestProblem:
     r"""Return the default test problem (periodic, length :math:`2\pi`); derivatives are exact (sympy ``lambdify``)."""
+    import sympy as sp  # lazy: importing the classical_limit package must not load sympy
+
     x = sp.Symbol("x", real=True)
     p = sp.exp(sp.sin(x) + sp.cos(2 * x) / 2)
     f = sp.exp(sp.Rational(4, 5) * sp.cos(x - sp.Rational(3, 10))) * (1 + sp.sin(3 * x) / 5)
     s = sp.simplify(sp.diff(p, x) / p)
 
-    def lam(e: sp.Expr) -> Callable[[np.ndarray], np.ndarray]:
+    def lam(e: Any) -> Callable[[np.ndarray], np.ndarray]:
         fn = sp.lambdify(x, e, "numpy")
         return lambda v: np.broadcast_to(np.asarray(fn(np.asarray(v, dtype=float)), dtype=float), np.shape(v))
 
@@ -95,7 +97,7 @@ def fit_slope(h: Sequence[float], err: Sequence[float]) -> float:
     return float(np.polyfit(np.log(h_arr), np.log(e_arr), 1)[0])
 
 
-@dataclass
+@dataclass(frozen=True)
 class ConvergenceResult:
     """Errors per grid (arrays of shape (len(ns),)) and fitted slopes.
 
@@ -122,12 +124,13 @@ class ConvergenceResult:
     slopes: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        """JSON-ready dictionary of every number."""
-        return {
-            "ns": self.ns, "h": self.h, "forward": self.forward, "backward": self.backward,
-            "leakage": self.leakage, "control_ratio": self.control_ratio, "control_error": self.control_error,
-            "control_coherence": self.control_coherence, "slopes": self.slopes,
-        }
+        """Return every field by name (for ``io.to_jsonable``; no hand-written field list).
+
+        Returns
+        -------
+        dict
+        """
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def _offdiag_max(m: np.ndarray) -> float:
@@ -187,7 +190,7 @@ def convergence_study(
             p = prob.p(x)
             sigma = np.diag(p / p.sum())
             for key, (kind, th) in zip(keys, kinds):
-                out_b = petz_generator(forward, sigma, kind, th).apply(F)
+                out_b = petz_generator(forward, sigma, kind=kind, theta=th).apply(F)
                 bwd[key].append(np.max(np.abs(np.diag(out_b).real - target_b)) / np.max(np.abs(target_b)))
                 leak[key].append(_offdiag_max(out_b))
             ctl = Lindbladian(zero, central_jumps(grid, gamma)).apply(F)
@@ -196,16 +199,16 @@ def convergence_study(
             ctl_e.append(np.max(np.abs(dc - target_f)) / np.max(np.abs(target_f)))
             ctl_c.append(_offdiag_max(ctl) / np.max(np.abs(target_f)))
             hs.append(grid.h)
-    res = ConvergenceResult(
-        ns=np.asarray(ns, dtype=int), h=np.asarray(hs), forward=np.asarray(fwd),
-        backward={k: np.asarray(v) for k, v in bwd.items()}, leakage={k: np.asarray(v) for k, v in leak.items()},
-        control_ratio=np.asarray(ctl_r), control_error=np.asarray(ctl_e), control_coherence=np.asarray(ctl_c),
-    )
+    h, forward = np.asarray(hs), np.asarray(fwd)
+    backward = {k: np.asarray(v) for k, v in bwd.items()}
+    slopes: dict[str, float] = {}
     if len(ns) >= 2:
-        res.slopes["forward"] = fit_slope(res.h, res.forward)
-        for k in keys:
-            res.slopes[k] = fit_slope(res.h, res.backward[k])
-    return res
+        slopes = {"forward": fit_slope(h, forward), **{k: fit_slope(h, backward[k]) for k in keys}}
+    return ConvergenceResult(
+        ns=np.asarray(ns, dtype=int), h=h, forward=forward, backward=backward,
+        leakage={k: np.asarray(v) for k, v in leak.items()}, control_ratio=np.asarray(ctl_r),
+        control_error=np.asarray(ctl_e), control_coherence=np.asarray(ctl_c), slopes=slopes,
+    )
 
 
 def hamiltonian_convergence(
@@ -263,7 +266,7 @@ def hamiltonian_convergence(
                 target = -0.25j * gamma * (2 * s * dpsi + ds * psi)
                 if theta_term:
                     target = target + 0.25 * gamma * th * ds * psi
-                h_b = petz_generator(forward, np.diag(p / p.sum()), kind, th).H
+                h_b = petz_generator(forward, np.diag(p / p.sum()), kind=kind, theta=th).H
                 out[key].append(np.max(np.abs(h_b @ psi - target)) / np.max(np.abs(target)))
             out["h"].append(grid.h)
     res = {k: np.asarray(v) for k, v in out.items()}

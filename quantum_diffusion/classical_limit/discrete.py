@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_array, check_square
+from .._validation import as_array, as_superoperator, check_square
 
 __all__ = [
     "check_rates",
@@ -205,26 +205,23 @@ def diagonal_indices(d: int) -> np.ndarray:
 
 
 def _check_superop(superop: Any) -> tuple[np.ndarray, int]:
-    s = as_array(superop, "superop")
-    check_square(s, "superop")
-    d = int(round(np.sqrt(s.shape[0])))
-    if d * d != s.shape[0]:
-        raise ValueError(f"superoperator must have shape (d^2, d^2), got {s.shape}")
-    return s, d
+    # the package's one superoperator converter: row-major arrays, qutip super Qobj (converted from column
+    # stacking), Kraus lists, or a Lindbladian (its generator)
+    s = as_superoperator(superop, "superop", square=True, generator=True)
+    return s, int(round(np.sqrt(s.shape[0])))
 
 
 def diagonal_block(superop: Any) -> np.ndarray:
     r"""Return the diagonal-to-diagonal block :math:`\mathcal S_{(kk),(ll)}` of a row-major superoperator.
 
     For a superoperator that maps diagonal matrices to diagonal matrices this is the classical
-    generator acting on the vector of diagonal entries.  The diagonal indices ``k * (d + 1)`` are the same
-    for row-major and column-stacking vectorisation, so a qutip superoperator (``Qobj``) may be passed
-    directly (see quantum_diffusion.conventions); the same holds for :func:`coherence_leakage`.
+    generator acting on the vector of diagonal entries.
 
     Parameters
     ----------
-    superop : array of shape (d*d, d*d)
-        Row-major superoperator (see quantum_diffusion.conventions).
+    superop : ChannelLike, shape ``(d*d, d*d)``
+        Row-major superoperator (see quantum_diffusion.conventions), qutip super ``Qobj`` (column stacking,
+        converted), a list of Kraus operators, or a ``Lindbladian`` (its generator).
 
     Returns
     -------
@@ -249,6 +246,15 @@ def coherence_leakage(superop: Any) -> float:
 
 
     Zero exactly when the superoperator maps every diagonal state to a diagonal matrix.
+
+    Parameters
+    ----------
+    superop : ChannelLike, shape ``(d*d, d*d)``
+        As :func:`diagonal_block`.
+
+    Returns
+    -------
+    float
 
     Raises
     ------

@@ -27,12 +27,6 @@ from .._validation import as_array
 __all__ = ["GaussianMixture1D", "reverse_sde", "kolmogorov_distance", "lattice_cdf"]
 
 
-def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    return np.random.default_rng(seed)
-
-
 @dataclass(frozen=True)
 class GaussianMixture1D:
     r"""One-dimensional Gaussian mixture :math:`p(x)=\sum_i w_i\,\mathcal N(x;\mu_i,\sigma_i^2)`.
@@ -136,7 +130,7 @@ class GaussianMixture1D:
         """Draw ``n`` samples (seeded; ``seed`` may be a numpy Generator)."""
         if int(n) != n or n < 1:
             raise ValueError(f"number of samples must be a positive integer, got {n!r}")
-        rng = _rng(seed)
+        rng = np.random.default_rng(seed)
         comp = rng.choice(self.weights.size, size=int(n), p=self.weights)
         return self.means[comp] + self.stds[comp] * rng.standard_normal(int(n))
 
@@ -190,7 +184,7 @@ def reverse_sde(
         raise ValueError(f"need 0 <= t_end < T, got t_end={t_end!r}, T={T!r}")
     if int(n_steps) != n_steps or n_steps < 1:
         raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}")
-    rng = _rng(seed)
+    rng = np.random.default_rng(seed)
     ds = (T - t_end) / int(n_steps)
     for k in tqdm(range(int(n_steps)), disable=not progress, desc="reverse SDE"):
         t = T - k * ds

@@ -197,7 +197,8 @@ def run_quantum_check(n: int = 16, *, length: float = 12.0, gamma: float = 1.0, 
     r"""Compare the package's quantum backward flow (:func:`quantum_diffusion.petz.recover`) with the lattice flow.
 
     Starts from the diagonal state of :data:`NOISE` on an ``n``-site lattice with the sound jumps and the
-    reference :math:`\sigma_0=\mathrm{diag}(p_0)`; reports, per kind, the largest deviation of the
+    reference :math:`\sigma_0=\mathrm{diag}(p_0)` (with :math:`10^{-9}` of the uniform distribution mixed in, so
+    that it is full rank above the Petz threshold); reports, per kind, the largest deviation of the
     recovered diagonal from :func:`~.lattice.backward_evolve` and the largest recovered coherence.
 
     Raises
@@ -210,13 +211,16 @@ def run_quantum_check(n: int = 16, *, length: float = 12.0, gamma: float = 1.0, 
     grid = PeriodicGrid.centered(n, length)
     p0 = BIMODAL.pdf(grid.x)
     p0 /= p0.sum()
+    # the Petz references must be full rank above petz.spectral.REFERENCE_RANK_TOL (1e-12, the same threshold in
+    # every basis): mix in 1e-9 of the uniform distribution (used by the lattice flow too, so both see one p0)
+    p0 = (1.0 - 1e-9) * p0 + 1e-9 / n
     qT = NOISE.pdf(grid.x)
     qT /= qT.sum()
     _, q = backward_evolve(qT, p0, grid, gamma, T, rtol=1e-10, atol=1e-14)
     forward = Lindbladian(np.zeros((n, n)), sound_jumps(grid, gamma))
     out: dict[str, Any] = {"n": n, "kinds": {}}
     for kind, theta in (("petz", 0.0), ("rotated", 0.9), ("twirled", 0.0)):
-        rho = np.asarray(recover(forward, np.diag(qT), np.diag(p0), T, kind, theta, rtol=1e-10, atol=1e-13))
+        rho = np.asarray(recover(forward, np.diag(qT), np.diag(p0), T, kind=kind, theta=theta, rtol=1e-10, atol=1e-13))
         key = kind if kind != "rotated" else f"rotated({theta:g})"
         out["kinds"][key] = {
             "max_diag_deviation": float(np.max(np.abs(np.diag(rho).real - q[-1]))),

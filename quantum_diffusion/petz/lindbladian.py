@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 import scipy.linalg as sla
 
-from .._validation import as_array, check_hermitian, check_square
+from .._validation import as_operator, check_hermitian, finite_result
 from ..conventions import row_to_column_superop
+from ..linalg import hermitian_part
 
 __all__ = ["Lindbladian", "lindblad_superop", "lindblad_apply"]
 
@@ -88,18 +89,18 @@ class Lindbladian:
     """
 
     def __init__(self, H: Any, jumps: Sequence[Any] = ()) -> None:
-        h = check_square(as_array(H, "H", dtype=complex), "H")
+        h = as_operator(H, "H")
         check_hermitian(h, "H")
-        self.H: np.ndarray = 0.5 * (h + h.conj().T)
+        self.H: np.ndarray = hermitian_part(h)
         self.dim: int = int(h.shape[0])
         self.jumps: list[np.ndarray] = [
-            check_square(as_array(lj, f"jumps[{j}]", dtype=complex), f"jumps[{j}]", self.dim)
+            as_operator(lj, f"jumps[{j}]", dim=self.dim)
             for j, lj in enumerate(jumps)
         ]
         self._c: np.ndarray | None = None
         self._stack: np.ndarray | None = None
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # noqa: D105
         return f"{type(self).__name__}(dim={self.dim}, n_jumps={len(self.jumps)})"
 
     @property
@@ -110,7 +111,7 @@ class Lindbladian:
         return self._c
 
     def jump_stack(self) -> np.ndarray:
-        """The jump operators stacked into one array of shape (n_jumps, d, d) (cached)."""
+        """Return the jump operators stacked into one array of shape (n_jumps, d, d) (cached)."""
         if getattr(self, "_stack", None) is None:
             self._stack = np.asarray(self.jumps, dtype=complex).reshape(-1, self.dim, self.dim)
         return self._stack
@@ -120,8 +121,7 @@ class Lindbladian:
         return lindblad_superop(self.H, self.jumps)
 
     def _check_operand(self, x: Any, name: str) -> np.ndarray:
-        arr = as_array(x, name, dtype=complex)
-        return check_square(arr, name, self.dim)
+        return as_operator(x, name, dim=self.dim)
 
     def apply(self, rho: Any) -> np.ndarray:
         r"""Matrix-free :math:`\mathcal L(\rho)`, O(d^3) per jump; ``rho`` (d, d) -> (d, d).
@@ -131,7 +131,8 @@ class Lindbladian:
         ValueError
             If ``rho`` has the wrong shape or non-finite entries.
         """
-        return lindblad_apply(self.H, self.jumps, self._check_operand(rho, "rho"), self.C)
+        return finite_result(lindblad_apply(self.H, self.jumps, self._check_operand(rho, "rho"), self.C), "rho",
+                             "L(rho)")
 
     def adjoint_apply(self, y: Any) -> np.ndarray:
         r"""Heisenberg-picture :math:`\mathcal L^\dagger(Y) = i[H,Y] + \sum_j (L_j^\dagger Y L_j - \frac12\{C, Y\})`."""
@@ -139,14 +140,14 @@ class Lindbladian:
         out = 1j * (self.H @ y - y @ self.H)
         for lj in self.jumps:
             out = out + lj.conj().T @ y @ lj
-        return out - 0.5 * (self.C @ y + y @ self.C)
+        return finite_result(out - 0.5 * (self.C @ y + y @ self.C), "Y", "L^dagger(Y)")
 
     def channel(self, t: float) -> np.ndarray:
         r"""Row-major superoperator of :math:`e^{t\mathcal L}`, shape (d^2, d^2) (exact ``expm``)."""
         return sla.expm(float(t) * self.superop())
 
     def to_qutip(self) -> Any:
-        """qutip's column-stacking Liouvillian (``qutip.liouvillian(H, c_ops)``) as a super ``Qobj``."""
+        """Return qutip's column-stacking Liouvillian (``qutip.liouvillian(H, c_ops)``) as a super ``Qobj``."""
         import qutip
 
         return qutip.liouvillian(qutip.Qobj(self.H), [qutip.Qobj(lj) for lj in self.jumps])
@@ -163,9 +164,10 @@ class Lindbladian:
         ----------
         rho : array or Qobj (d, d)
         t : float or sequence of floats (>= 0)
+            Times in any order, repeats allowed; the output follows the given order for every method.
         method : "auto" | "expm" | "mesolve"
             ``"auto"`` uses the exact ``scipy.linalg.expm`` of the superoperator for ``d <= 24`` and qutip
-            ``mesolve`` otherwise.
+            ``mesolve`` otherwise (solved on the sorted distinct times, returned in the given order).
 
         Returns
         -------
@@ -178,6 +180,8 @@ class Lindbladian:
         """
         x = self._check_operand(rho, "rho")
         ts = np.atleast_1d(np.asarray(t, dtype=float))
+        if ts.size == 0:
+            raise ValueError("t must hold at least one time")
         if np.any(ts < 0) or not np.all(np.isfinite(ts)):
             raise ValueError(f"evolution times must be finite and >= 0, got {t!r}")
         if method == "auto":
@@ -188,14 +192,17 @@ class Lindbladian:
         elif method == "mesolve":
             import qutip
 
-            tlist = np.concatenate([[0.0], ts]) if ts[0] != 0.0 else ts
+            # qutip needs an increasing time list starting at 0: solve on the sorted distinct times and
+            # return the states in the order given (the same contract as "expm", any order and repeats)
+            uniq, inverse = np.unique(ts, return_inverse=True)
+            tlist = np.concatenate([[0.0], uniq]) if uniq[0] != 0.0 else uniq
             opts = {"rtol": rtol, "atol": atol, "progress_bar": False, "store_states": True}
             res = qutip.mesolve(qutip.Qobj(self.H), qutip.Qobj(x), tlist,
                                 [qutip.Qobj(lj) for lj in self.jumps], options=opts)
-            states = [s.full() for s in res.states]
-            if ts[0] != 0.0:
+            states = np.stack([s.full() for s in res.states])
+            if uniq[0] != 0.0:
                 states = states[1:]
-            out = np.stack(states)
+            out = states[inverse.reshape(-1)]
         else:
             raise ValueError(f"unknown method {method!r}; use 'auto', 'expm' or 'mesolve'")
         return out[0] if np.ndim(t) == 0 else out

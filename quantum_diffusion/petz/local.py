@@ -11,21 +11,34 @@ ball of radius ``r`` around :math:`A` on a ring) and the rest :math:`C`, the loc
 (P.24) for any kind (Petz, rotated, twirled); it is the generator of
 :math:`\mathcal P^{(\cdot)}_{\sigma_{AB},e^{dt\mathcal L_A}}\otimes\mathrm{id}_C`.
 Subsystems are in kron order (first factor most significant); superoperators are row-major (see
-quantum_diffusion.conventions). Operators "on A" are given in the kron order of ``sorted(region)``.
+quantum_diffusion.conventions). Operators "on A" are given in the kron order of ``sorted(region)``. Channels
+go through the one channel converter (``_validation.as_superoperator``: row-major array, qutip super ``Qobj``
+or Kraus list), states through ``check_density_matrix``; subsystem bookkeeping lives in
+:mod:`quantum_diffusion.subsystems` (re-exported here for compatibility).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
-from .._validation import as_array, check_density_matrix
-from ..info import partial_trace
-from .generators import BackwardLindbladian, petz_generator, phi, spectral_reference
+from .._validation import as_operator, as_superoperator, check_density_matrix, finite_result
+from ..linalg import hermitian_part, kraus_from_superop
+from ..subsystems import (
+    apply_on_subsystems,
+    check_sites,
+    conjugate_on_subsystems,
+    embed_operator,
+    embed_superoperator,
+    partial_trace,
+    ring_neighbourhood,
+)
+from ..typing import ChannelLike, OperatorLike, PetzKind
+from .generators import BackwardLindbladian, check_forward
 from .lindbladian import Lindbladian
-from .maps import rotated_petz_map, twirled_petz_map
+from .maps import recovery_superop
+from .spectral import check_kind, phi, spectral_reference
 
 __all__ = [
     "ring_neighbourhood",
@@ -40,126 +53,31 @@ __all__ = [
 ]
 
 
-def ring_neighbourhood(region: Sequence[int], radius: int, n: int) -> list[int]:
-    """Sites of a ring of ``n`` sites within graph distance ``radius`` of ``region`` (sorted).
-
-    Raises
-    ------
-    ValueError
-        If ``radius < 0`` or a site is outside ``[0, n)``.
-    """
-    if int(radius) != radius or radius < 0:
-        raise ValueError(f"radius must be a non-negative integer, got {radius!r}")
-    reg = sorted({int(s) for s in region})
-    if not reg or reg[0] < 0 or reg[-1] >= n:
-        raise ValueError(f"region {region!r} must be a non-empty set of sites in [0, {n})")
-    out = {(s + k) % n for s in reg for k in range(-int(radius), int(radius) + 1)}
-    return sorted(out)
-
-
-def _check_sites(dims: Sequence[int], sites: Sequence[int], name: str = "sites") -> list[int]:
-    s = [int(x) for x in sites]
-    if len(set(s)) != len(s) or any(x < 0 or x >= len(dims) for x in s):
-        raise ValueError(f"{name} {list(sites)} must be distinct indices in [0, {len(dims)})")
-    return sorted(s)
-
-
-
-def _split(dims: Sequence[int], sites: Sequence[int]) -> tuple[list[int], list[int], int, list[int], int, int]:
-    """Validated (sites, dims, n, rest, d_sites, d_rest) for a split of ``dims`` into ``sites`` and the rest."""
-    s = _check_sites(dims, sites)
-    dims = [int(d) for d in dims]
-    n = len(dims)
-    rest = [i for i in range(n) if i not in s]
-    ds = int(np.prod([dims[i] for i in s]))
-    dr = int(np.prod([dims[i] for i in rest])) if rest else 1
-    return s, dims, n, rest, ds, dr
-
-def embed_operator(op: Any, dims: Sequence[int], targets: Sequence[int], sites: Sequence[int]) -> np.ndarray:
-    r"""Embed ``op`` acting on ``targets`` into the space of ``sites`` (identity on ``sites \ targets``).
-
-    ``op`` is in the kron order of ``sorted(targets)``, the result in that of ``sorted(sites)``.
-
-    Raises
-    ------
-    ValueError
-        If ``targets`` is not a subset of ``sites`` or the operator dimension does not match.
-    """
-    t = _check_sites(dims, targets, "targets")
-    s = _check_sites(dims, sites)
-    if not set(t) <= set(s):
-        raise ValueError(f"targets {t} are not contained in sites {s}")
-    o = as_array(op, "operator", dtype=complex)
-    dt = int(np.prod([dims[i] for i in t]))
-    if o.shape != (dt, dt):
-        raise ValueError(f"operator shape {o.shape} does not match target dimension {dt}")
-    rest = [i for i in s if i not in t]
-    drest = int(np.prod([dims[i] for i in rest])) if rest else 1
-    full = np.kron(o, np.eye(drest))  # order: targets then rest
-    order = t + rest
-    sub = [dims[i] for i in order]
-    m = len(order)
-    perm = [order.index(i) for i in s]  # new axis j <- old axis perm[j]
-    tens = full.reshape(sub + sub).transpose(perm + [m + p for p in perm])
-    ds = int(np.prod([dims[i] for i in s]))
-    return tens.reshape(ds, ds)
-
-
 def embed_lindbladian(lind: Lindbladian, dims: Sequence[int], targets: Sequence[int],
                       sites: Sequence[int]) -> Lindbladian:
-    """The Lindbladian ``lind`` (acting on ``targets``) as a Lindbladian on ``sites`` (identity elsewhere)."""
+    """Return the Lindbladian ``lind`` (acting on ``targets``) as a Lindbladian on ``sites`` (identity elsewhere).
+
+    Parameters
+    ----------
+    lind : Lindbladian
+        Generator on ``targets`` (kron order of ``sorted(targets)``).
+    dims : sequence of int
+        Subsystem dimensions.
+    targets, sites : sequence of int
+        ``targets`` within ``sites``.
+
+    Returns
+    -------
+    Lindbladian
+        On ``sites``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`~quantum_diffusion.subsystems.embed_operator`.
+    """
     return Lindbladian(embed_operator(lind.H, dims, targets, sites),
                        [embed_operator(lj, dims, targets, sites) for lj in lind.jumps])
-
-
-def apply_on_subsystems(superop: np.ndarray, x: np.ndarray, dims: Sequence[int], sites: Sequence[int]) -> np.ndarray:
-    r"""Apply :math:`\mathcal S_{\rm sites}\otimes\mathrm{id}_{\rm rest}` to ``x`` (D, D), matrix-free in the rest.
-
-    ``superop`` is row-major of shape (d_s^2, d_s^2), in the kron order of ``sorted(sites)``.
-    Cost :math:`O(d_s^4 d_{\rm rest}^2)`.
-
-    Raises
-    ------
-    ValueError
-        On dimension mismatch.
-    """
-    s, dims, n, rest, ds, dr = _split(dims, sites)
-    if superop.shape != (ds * ds, ds * ds):
-        raise ValueError(f"superoperator shape {superop.shape} does not match sites dimension {ds}")
-    dfull = ds * dr
-    if x.shape != (dfull, dfull):
-        raise ValueError(f"operand shape {x.shape} does not match dims {dims}")
-    order = s + rest
-    t = x.reshape(dims + dims).transpose(order + [n + i for i in order])
-    t = t.reshape(ds, dr, ds, dr).transpose(0, 2, 1, 3).reshape(ds * ds, dr * dr)
-    t = (superop @ t).reshape(ds, ds, dr, dr).transpose(0, 2, 1, 3)
-    sub = [dims[i] for i in order]
-    t = t.reshape(sub + sub)
-    inv = [order.index(i) for i in range(n)]
-    return t.transpose(inv + [n + i for i in inv]).reshape(dfull, dfull)
-
-
-def conjugate_on_subsystems(u: np.ndarray, x: np.ndarray, dims: Sequence[int], sites: Sequence[int],
-                            w: np.ndarray | None = None) -> np.ndarray:
-    r""":math:`(U\otimes 1)\,X\,(W\otimes 1)` with ``U``, ``W`` on ``sites`` (``W`` defaults to :math:`U^\dagger`).
-
-    Cost :math:`O(d_s D^2)` (tensor contraction, no D x D operator is built).
-
-    Raises
-    ------
-    ValueError
-        On dimension mismatch.
-    """
-    s, dims, n, rest, ds, dr = _split(dims, sites)
-    if u.shape != (ds, ds) or x.shape != (ds * dr, ds * dr):
-        raise ValueError(f"shapes {u.shape}, {x.shape} do not match sites dimension {ds} and dims {dims}")
-    w = u.conj().T if w is None else w
-    order = s + rest
-    t = x.reshape(dims + dims).transpose(order + [n + i for i in order]).reshape(ds, dr, ds, dr)
-    t = np.einsum("ab,bcde,dg->acge", u, t, w, optimize=True)
-    sub = [dims[i] for i in order]
-    inv = [order.index(i) for i in range(n)]
-    return t.reshape(sub + sub).transpose(inv + [n + i for i in inv]).reshape(ds * dr, ds * dr)
 
 
 class LocalGenerator:
@@ -183,14 +101,45 @@ class LocalGenerator:
         self._s_eig: np.ndarray | None = None
 
     def local_superop(self) -> np.ndarray:
-        """Row-major superoperator on the neighbourhood, (d_AB^2, d_AB^2)."""
+        """Row-major superoperator on the neighbourhood.
+
+        Returns
+        -------
+        numpy.ndarray, shape ``(d_AB^2, d_AB^2)``
+        """
         return self.local.superop()
 
-    def apply(self, x: Any) -> np.ndarray:
-        r""":math:`(\mathcal B_{AB}\otimes\mathrm{id}_C)(X)` for ``X`` (D, D)."""
-        arr = as_array(x, "X", dtype=complex)
-        if arr.shape != (self.dim, self.dim):
-            raise ValueError(f"X has shape {arr.shape}, expected ({self.dim}, {self.dim})")
+    def apply(self, x: OperatorLike) -> np.ndarray:
+        r"""Apply :math:`(\mathcal B_{AB}\otimes\mathrm{id}_C)` to ``X``.
+
+        Parameters
+        ----------
+        x : OperatorLike, shape ``(D, D)``
+            Operand on the full system.
+
+        Returns
+        -------
+        numpy.ndarray, shape ``(D, D)``
+
+        Raises
+        ------
+        ValueError
+            On a wrong shape or non-finite entries.
+        """
+        return finite_result(self.apply_unchecked(as_operator(x, "X", dim=self.dim)), "X", "B(X)")
+
+    def apply_unchecked(self, arr: np.ndarray) -> np.ndarray:
+        """Apply to a validated complex ``(D, D)`` array (the flow's right-hand side; no checks).
+
+        Parameters
+        ----------
+        arr : numpy.ndarray, shape ``(D, D)``
+            Operand.
+
+        Returns
+        -------
+        numpy.ndarray, shape ``(D, D)``
+        """
         dims, sites, loc = self.dims, self.sites, self.local
         if loc.kind != "twirled":
             eye = np.eye(loc.dim)
@@ -208,17 +157,31 @@ class LocalGenerator:
         return conjugate_on_subsystems(v, yp, dims, sites)
 
 
-def local_petz_generator(forward: Lindbladian, sigma: Any, dims: Sequence[int], region: Sequence[int],
-                         neighbourhood: Sequence[int], kind: str = "twirled", theta: float = 0.0,
-                         *, sigma_is_local: bool = False) -> LocalGenerator:
+def local_petz_generator(forward: Lindbladian, sigma: OperatorLike, dims: Sequence[int], region: Sequence[int],
+                         neighbourhood: Sequence[int], *, kind: PetzKind = "petz", theta: float = 0.0,
+                         sigma_is_local: bool = False) -> LocalGenerator:
     r"""Local backward generator (P.24) from the reduced reference on ``neighbourhood``.
 
     Parameters
     ----------
-    forward : Lindbladian acting on ``region`` (kron order of ``sorted(region)``)
-    sigma : (D, D) full reference state, or (if ``sigma_is_local``) the reduced state on ``neighbourhood``
-    dims, region, neighbourhood : subsystem dimensions and site lists (``region`` within ``neighbourhood``)
-    kind, theta : as :func:`~quantum_diffusion.petz.petz_generator`
+    forward : Lindbladian
+        Acting on ``region`` (kron order of ``sorted(region)``).
+    sigma : OperatorLike
+        Full reference state ``(D, D)``, or (if ``sigma_is_local``) the reduced state on ``neighbourhood``.
+    dims : sequence of int
+        Subsystem dimensions.
+    region, neighbourhood : sequence of int
+        Site lists (``region`` within ``neighbourhood``).
+    kind : {"petz", "rotated", "twirled"}
+        Recovery family.
+    theta : float
+        Rotation angle (``kind="rotated"`` only).
+    sigma_is_local : bool
+        ``sigma`` is already the reduced state on ``neighbourhood``.
+
+    Returns
+    -------
+    LocalGenerator
 
     Raises
     ------
@@ -226,74 +189,83 @@ def local_petz_generator(forward: Lindbladian, sigma: Any, dims: Sequence[int], 
         If the region is not inside the neighbourhood, dimensions mismatch, or the reduced reference is
         not a full-rank density matrix (the local recovery lives on the support of :math:`\sigma_{AB}`).
     """
-    sites = _check_sites(dims, neighbourhood, "neighbourhood")
+    check_forward(forward, "forward")
+    theta = check_kind(kind, theta)
+    sites = _check_region(dims, region, neighbourhood)
     fwd_ab = embed_lindbladian(forward, dims, region, sites)
     if sigma_is_local:
-        sig_ab = as_array(sigma, "sigma_AB", dtype=complex)
+        sig_ab = sigma
     else:
         sig = check_density_matrix(sigma, "sigma", dim=int(np.prod(dims)))
         sig_ab = partial_trace(sig, dims, sites)
-    return LocalGenerator(petz_generator(fwd_ab, sig_ab, kind, theta), dims, sites)
+    p, v = spectral_reference(sig_ab, fwd_ab.dim, name="sigma_AB")
+    return LocalGenerator(BackwardLindbladian(fwd_ab, p, v, kind, theta), dims, sites)
 
 
-def local_recovery_map(channel_a: Any, sigma: Any, dims: Sequence[int], region: Sequence[int],
-                       neighbourhood: Sequence[int], kind: str = "twirled", theta: float = 0.0) -> np.ndarray:
+def _check_region(dims: Sequence[int], region: Sequence[int], neighbourhood: Sequence[int]) -> list[int]:
+    sites = check_sites(dims, neighbourhood, "neighbourhood")
+    reg = check_sites(dims, region, "region")
+    if not reg:
+        raise ValueError("region must not be empty")
+    if not set(reg) <= set(sites):
+        raise ValueError(f"region {reg} is not contained in the neighbourhood {sites}")
+    return sites
+
+
+def _local_inputs(channel_a: ChannelLike, sigma: OperatorLike, dims: Sequence[int], region: Sequence[int],
+                  neighbourhood: Sequence[int]) -> tuple[list[int], list[int], np.ndarray, np.ndarray]:
+    """Validate the inputs of the local maps once: (sites, region, channel on A, full sigma)."""
+    sites = _check_region(dims, region, neighbourhood)
+    reg = check_sites(dims, region, "region")
+    sig = check_density_matrix(sigma, "sigma", dim=int(np.prod(dims)))
+    da = int(np.prod([dims[i] for i in reg]))
+    ch = as_superoperator(channel_a, "channel_a", d_in=da, square=True)
+    return sites, reg, ch, sig
+
+
+def local_recovery_map(channel_a: ChannelLike, sigma: OperatorLike, dims: Sequence[int], region: Sequence[int],
+                       neighbourhood: Sequence[int], *, kind: PetzKind = "petz", theta: float = 0.0) -> np.ndarray:
     r"""One-shot local recovery map :math:`\mathcal R_{\sigma_{AB},\mathcal E_A\otimes\mathrm{id}_B}` on AB.
 
     Apply it to a full state with :func:`apply_on_subsystems` (it acts as identity on :math:`C`).
 
     Parameters
     ----------
-    channel_a : row-major superoperator of the channel on ``region`` (kron order of ``sorted(region)``)
-    sigma : (D, D) full reference state
-    kind : "petz" | "rotated" | "twirled" (exact kernel P.5)
+    channel_a : ChannelLike
+        The channel on ``region`` (kron order of ``sorted(region)``): row-major array, qutip super ``Qobj``
+        (column stacking, converted) or a list of Kraus operators.
+    sigma : OperatorLike, shape ``(D, D)``
+        Full reference state.
+    dims : sequence of int
+        Subsystem dimensions.
+    region, neighbourhood : sequence of int
+        Site lists (``region`` within ``neighbourhood``).
+    kind : {"petz", "rotated", "twirled"}
+        Recovery family (twirled: exact kernel P.5).
+    theta : float
+        Rotation angle (``kind="rotated"`` only).
 
     Returns
     -------
-    ndarray (d_AB^2, d_AB^2), row-major, kron order of ``sorted(neighbourhood)``.
+    numpy.ndarray, shape ``(d_AB^2, d_AB^2)``
+        Row-major, kron order of ``sorted(neighbourhood)``.
 
     Raises
     ------
     ValueError
-        As :func:`local_petz_generator` and :func:`~quantum_diffusion.petz.maps.rotated_petz_map`.
+        As :func:`local_petz_generator` and :func:`~quantum_diffusion.petz.maps.recovery_map`.
     """
-    sites = _check_sites(dims, neighbourhood, "neighbourhood")
-    reg = _check_sites(dims, region, "region")
-    if not set(reg) <= set(sites):
-        raise ValueError(f"region {reg} is not contained in the neighbourhood {sites}")
-    sig = check_density_matrix(sigma, "sigma", dim=int(np.prod(dims)))
+    theta = check_kind(kind, theta)
+    sites, reg, ch, sig = _local_inputs(channel_a, sigma, dims, region, neighbourhood)
     sig_ab = partial_trace(sig, dims, sites)
-    da = int(np.prod([dims[i] for i in reg]))
-    ch = as_array(channel_a, "channel_a", dtype=complex)
-    if ch.shape != (da * da, da * da):
-        raise ValueError(f"channel_a must have shape ({da * da}, {da * da}), got {ch.shape}")
-    # the channel on AB: embed E_A as a superoperator via its action on the operator basis of A
-    sub = [dims[i] for i in sites]
-    ch_ab = _embed_superop(ch, [dims[i] for i in reg], sub, [sites.index(i) for i in reg])
-    if kind == "twirled":
-        if theta != 0.0:
-            raise ValueError("theta is only meaningful for kind='rotated'")
-        return twirled_petz_map(ch_ab, sig_ab)
-    if kind == "petz":
-        return rotated_petz_map(ch_ab, sig_ab, 0.0)
-    if kind == "rotated":
-        return rotated_petz_map(ch_ab, sig_ab, theta)
-    raise ValueError(f"kind must be 'petz', 'rotated' or 'twirled', got {kind!r}")
+    ch_ab = embed_superoperator(ch, dims, reg, sites)
+    p, v = spectral_reference(sig_ab, name="sigma_AB")
+    return recovery_superop(ch_ab, p, v, kind, theta)
 
 
-def _kraus_from_superop(ch: np.ndarray, tol: float = 1e-14) -> list[np.ndarray]:
-    """Kraus operators of a CP map given as a row-major superoperator (Choi eigendecomposition)."""
-    d = int(round(np.sqrt(ch.shape[0])))
-    choi = ch.reshape(d, d, d, d).transpose(0, 2, 1, 3).reshape(d * d, d * d)
-    lam, w = np.linalg.eigh(0.5 * (choi + choi.conj().T))
-    if lam.min() < -1e-10 * max(1.0, lam.max()):
-        raise ValueError(f"channel_a is not completely positive (Choi eigenvalue {lam.min():.3e})")
-    return [np.sqrt(lam[i]) * w[:, i].reshape(d, d) for i in range(lam.size) if lam[i] > tol * lam.max()]
-
-
-def apply_local_recovery_map(channel_a: Any, sigma: Any, dims: Sequence[int], region: Sequence[int],
-                             neighbourhood: Sequence[int], x: Any, kind: str = "twirled",
-                             theta: float = 0.0) -> np.ndarray:
+def apply_local_recovery_map(channel_a: ChannelLike, sigma: OperatorLike, dims: Sequence[int],
+                             region: Sequence[int], neighbourhood: Sequence[int], x: OperatorLike, *,
+                             kind: PetzKind = "petz", theta: float = 0.0) -> np.ndarray:
     r"""Matrix-free :math:`(\mathcal R_{\sigma_{AB},\mathcal E_A\otimes\mathrm{id}_B}\otimes\mathrm{id}_C)(X)`.
 
     Same map as :func:`local_recovery_map` followed by :func:`apply_on_subsystems`, without the
@@ -310,38 +282,48 @@ def apply_local_recovery_map(channel_a: Any, sigma: Any, dims: Sequence[int], re
     with :math:`w = \varphi` (twirled), :math:`e^{i\theta s}` (rotated) or 1 (Petz). Memory
     :math:`O(d_{AB}^3 + d_{AB}^2 d_C^2)`, time :math:`O(n_{\rm Kraus}\,d_{AB}^4 d_C^2)`.
 
+    Parameters
+    ----------
+    channel_a : ChannelLike
+        As :func:`local_recovery_map`.
+    sigma : OperatorLike, shape ``(D, D)``
+        Full reference state.
+    dims : sequence of int
+        Subsystem dimensions.
+    region, neighbourhood : sequence of int
+        Site lists.
+    x : OperatorLike, shape ``(D, D)``
+        Operand.
+    kind : {"petz", "rotated", "twirled"}
+        Recovery family.
+    theta : float
+        Rotation angle (``kind="rotated"`` only).
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(D, D)``
+
     Raises
     ------
     ValueError
         As :func:`local_recovery_map`.
     """
-    sites = _check_sites(dims, neighbourhood, "neighbourhood")
-    reg = _check_sites(dims, region, "region")
-    if not set(reg) <= set(sites):
-        raise ValueError(f"region {reg} is not contained in the neighbourhood {sites}")
-    if kind not in ("petz", "rotated", "twirled"):
-        raise ValueError(f"kind must be 'petz', 'rotated' or 'twirled', got {kind!r}")
+    theta = check_kind(kind, theta)
+    sites, reg, ch, sig = _local_inputs(channel_a, sigma, dims, region, neighbourhood)
     dims = [int(d) for d in dims]
     dfull = int(np.prod(dims))
-    sig = check_density_matrix(sigma, "sigma", dim=dfull)
-    arr = as_array(x, "X", dtype=complex)
-    if arr.shape != (dfull, dfull):
-        raise ValueError(f"X has shape {arr.shape}, expected ({dfull}, {dfull})")
+    arr = as_operator(x, "X", dim=dfull)
     sub = [dims[i] for i in sites]
     pos = [sites.index(i) for i in reg]
-    da = int(np.prod([dims[i] for i in reg]))
-    ch = as_array(channel_a, "channel_a", dtype=complex)
-    if ch.shape != (da * da, da * da):
-        raise ValueError(f"channel_a must have shape ({da * da}, {da * da}), got {ch.shape}")
     sig_ab = partial_trace(sig, dims, sites)
     omega = apply_on_subsystems(ch, sig_ab, sub, pos)
     p, v = spectral_reference(sig_ab, name="sigma_AB")
-    q, w = spectral_reference(0.5 * (omega + omega.conj().T), name="E(sigma_AB)")
+    q, w = spectral_reference(hermitian_part(omega), name="E(sigma_AB)")
     dab = p.size
     v = np.eye(dab) if v is None else v
     w = np.eye(dab) if w is None else w
     nks = [v.conj().T @ embed_operator(k.conj().T, sub, pos, list(range(len(sub)))) @ w
-           for k in _kraus_from_superop(ch)]
+           for k in kraus_from_superop(ch, rtol=1e-14)]
     rest = [i for i in range(len(dims)) if i not in sites]
     dc = int(np.prod([dims[i] for i in rest])) if rest else 1
     y = conjugate_on_subsystems(w.conj().T, arr, dims, sites)
@@ -370,22 +352,3 @@ def apply_local_recovery_map(channel_a: Any, sigma: Any, dims: Sequence[int], re
     inv = [order.index(i) for i in range(nd)]
     res = res.reshape(subo + subo).transpose(inv + [nd + i for i in inv]).reshape(dfull, dfull)
     return conjugate_on_subsystems(v, res, dims, sites)
-
-
-def _embed_superop(ch: np.ndarray, dims_a: list[int], dims_ab: list[int], pos: list[int]) -> np.ndarray:
-    """Row-major superoperator of ``E_A (x) id_B`` on the factors ``dims_ab`` (A at positions ``pos``)."""
-    m = len(dims_ab)
-    rest = [i for i in range(m) if i not in pos]
-    da = int(np.prod(dims_a))
-    dr = int(np.prod([dims_ab[i] for i in rest])) if rest else 1
-    # E_A (x) id in the (A, rest) order: vec index (a r, a' r') -> kron structure
-    big = np.einsum("ijkl,mn,op->imjokn lp".replace(" ", ""), ch.reshape(da, da, da, da), np.eye(dr), np.eye(dr))
-    big = big.reshape(da * dr * da * dr, da * dr * da * dr)
-    order = pos + rest
-    sub = [dims_ab[i] for i in order]
-    dab = da * dr
-    # permute the (A, rest) ordering to the natural ordering of the neighbourhood
-    perm_op = np.eye(dab).reshape([dab] + sub).transpose([0] + [1 + order.index(i) for i in range(m)])
-    perm_op = perm_op.reshape(dab, dab).T  # maps (A, rest)-ordered vectors to natural ordering
-    p2 = np.kron(perm_op, perm_op)
-    return p2 @ big @ p2.T

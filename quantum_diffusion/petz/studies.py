@@ -155,7 +155,7 @@ def convergence_experiment(dims: Sequence[int] = (2, 3, 4), *, dts: Sequence[flo
             s = lind.superop()
             channels = [sla.expm(dt * s) for dt in dts]
             for kind, make in makers.items():
-                b = petz_generator(lind, sigma, kind, theta if kind == "rotated" else 0.0).superop()
+                b = petz_generator(lind, sigma, kind=kind, theta=theta if kind == "rotated" else 0.0).superop()
                 err = [float(np.linalg.norm((make(e, sigma) - np.eye(d * d)) / dt - b) / np.linalg.norm(b))
                        for e, dt in zip(channels, dts)]
                 errors[kind][str(d)] = err
@@ -221,15 +221,15 @@ def local_recovery_experiment(
             ta = time.perf_counter()
             nb = ring_neighbourhood([0], r, n)
             if 2 ** len(nb) <= 32:  # explicit (d_AB^2 x d_AB^2) map
-                rec = apply_on_subsystems(local_recovery_map(ch, sigma, dims, [0], nb, "twirled"), noisy, dims, nb)
+                rec = apply_on_subsystems(local_recovery_map(ch, sigma, dims, [0], nb, kind="twirled"), noisy, dims, nb)
             else:  # matrix-free kernel: O(d_AB^3) memory instead of O(d_AB^4)
-                rec = apply_local_recovery_map(ch, sigma, dims, [0], nb, noisy, "twirled")
+                rec = apply_local_recovery_map(ch, sigma, dims, [0], nb, noisy, kind="twirled")
             td_one.append(trace_distance(0.5 * (rec + rec.conj().T), sigma, validate=False))
             sec_one.append(time.perf_counter() - ta)
         for r in flow_radii:
             say(f"continuous local twirled flow, r={r}")
             ta = time.perf_counter()
-            rec = recover(lind_a, noisy, sigma, t, "twirled", local_radius=r, dims=dims, region=[0],
+            rec = recover(lind_a, noisy, sigma, t, kind="twirled", local_radius=r, dims=dims, region=[0],
                           rtol=rtol, atol=atol)
             td_flow.append(trace_distance(rec, sigma, validate=False))
             sec_flow.append(time.perf_counter() - ta)

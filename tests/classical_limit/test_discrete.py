@@ -106,7 +106,7 @@ def test_forward_lindbladian_is_master_equation(d, seed, atol=1e-13):
 def test_backward_generators_equal_reverse_master_equation(kind, theta, d, seed, rtol=1e-12):
     w, p = random_problem(d, seed)
     L = Lindbladian(np.zeros((d, d)), jump_operators(w))
-    B = petz_generator(L, np.diag(p), kind, theta)
+    B = petz_generator(L, np.diag(p), kind=kind, theta=theta)
     S = B.superop()
     Gr = reverse_generator(w, p)
     scale = np.max(np.abs(Gr))
@@ -123,7 +123,7 @@ def test_degenerate_reference_still_exact(kind, theta, rtol=1e-12):
     # repeated eigenvalues of sigma: the eigenbasis is not unique, the classical limit must not care
     w, _ = random_problem(4, 7)
     p = np.array([0.3, 0.3, 0.2, 0.2])
-    B = petz_generator(Lindbladian(np.zeros((4, 4)), jump_operators(w)), np.diag(p), kind, theta)
+    B = petz_generator(Lindbladian(np.zeros((4, 4)), jump_operators(w)), np.diag(p), kind=kind, theta=theta)
     Gr = reverse_generator(w, p)
     np.testing.assert_allclose(diagonal_block(B.superop()), Gr, atol=rtol * np.abs(Gr).max())
     assert coherence_leakage(B.superop()) <= rtol * np.abs(Gr).max()

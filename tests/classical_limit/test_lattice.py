@@ -73,7 +73,7 @@ def test_package_petz_generator_equals_reverse_chain_P33(n, kind, theta, rtol=1e
     g = PeriodicGrid.centered(n, 4.0)
     p = smooth_density(g)
     L = Lindbladian(np.zeros((n, n)), sound_jumps(g, GAMMA))
-    S = petz_generator(L, np.diag(p / p.sum()), kind, theta).superop()
+    S = petz_generator(L, np.diag(p / p.sum()), kind=kind, theta=theta).superop()
     R = reverse_fp_generator(g, p, GAMMA)
     scale = np.abs(R).max()
     np.testing.assert_allclose(diagonal_block(S), R, atol=rtol * scale)
@@ -205,7 +205,7 @@ def test_package_quantum_flow_equals_lattice_flow(kind, theta, seed=3, atol=1e-1
     p0, qT = p0 / p0.sum(), qT / qT.sum()
     _, q = backward_evolve(qT, p0, g, GAMMA, 0.5, rtol=1e-11, atol=1e-15)
     forward = Lindbladian(np.zeros((n, n)), sound_jumps(g, GAMMA))
-    rho = np.asarray(recover(forward, np.diag(qT), np.diag(p0), 0.5, kind, theta, rtol=1e-11, atol=1e-14))
+    rho = np.asarray(recover(forward, np.diag(qT), np.diag(p0), 0.5, kind=kind, theta=theta, rtol=1e-11, atol=1e-14))
     np.testing.assert_allclose(np.diag(rho).real, q[-1], atol=atol)
     assert np.max(np.abs(rho - np.diag(np.diag(rho)))) < atol
     assert np.max(np.abs(q[-1] - qT)) > 0.01  # something happened

@@ -50,11 +50,11 @@ def test_local_generator_is_generator_of_local_map(systems, rng, kind, slope_tol
     sigma = systems.state(rng, 8)
     x = systems.state(rng, 8)
     nb = [0, 1]
-    gen = local_petz_generator(la, sigma, dims, [0], nb, kind)
+    gen = local_petz_generator(la, sigma, dims, [0], nb, kind=kind)
     target = gen.apply(x)
     errs, dts = [], np.array([1e-3, 1e-4])
     for dt in dts:
-        R = local_recovery_map(sla.expm(dt * la.superop()), sigma, dims, [0], nb, kind)
+        R = local_recovery_map(sla.expm(dt * la.superop()), sigma, dims, [0], nb, kind=kind)
         approx = (apply_on_subsystems(R, x, dims, nb) - x) / dt
         errs.append(np.linalg.norm(approx - target) / np.linalg.norm(target))
     slope = np.polyfit(np.log10(dts), np.log10(errs), 1)[0]
@@ -66,8 +66,8 @@ def test_full_neighbourhood_local_generator_equals_global(systems, rng, kind, th
     dims = [2, 2, 2]
     la = systems.lindbladian(rng, 2)
     sigma, x = systems.state(rng, 8), systems.state(rng, 8)
-    glob = petz_generator(embed_lindbladian(la, dims, [1], [0, 1, 2]), sigma, kind, theta)
-    loc = local_petz_generator(la, sigma, dims, [1], [0, 1, 2], kind, theta)
+    glob = petz_generator(embed_lindbladian(la, dims, [1], [0, 1, 2]), sigma, kind=kind, theta=theta)
+    loc = local_petz_generator(la, sigma, dims, [1], [0, 1, 2], kind=kind, theta=theta)
     assert np.max(np.abs(glob.apply(x) - loc.apply(x))) < atol
 
 
@@ -77,7 +77,7 @@ def test_local_generator_apply_matches_dense_embedding(systems, rng, kind, atol=
     dims = [2, 2, 2]
     la = systems.lindbladian(rng, 2)
     sigma, x = systems.state(rng, 8), systems.state(rng, 8)
-    loc = local_petz_generator(la, sigma, dims, [0], [0, 1], kind)
+    loc = local_petz_generator(la, sigma, dims, [0], [0, 1], kind=kind)
     s_ab = loc.local_superop()  # on sites [0, 1]; C = site 2 is the last factor
     ref = np.zeros((8, 8), complex)
     for c1 in range(2):
@@ -99,7 +99,7 @@ def test_local_twirled_recovery_error_below_sqrt_cmi(noise):
     for r in (0, 1):
         nb = ring_neighbourhood([0], r, n)
         rest = [s for s in range(n) if s not in nb]
-        rec = apply_on_subsystems(local_recovery_map(ch, sigma, dims, [0], nb), noisy, dims, nb)
+        rec = apply_on_subsystems(local_recovery_map(ch, sigma, dims, [0], nb, kind="twirled"), noisy, dims, nb)
         err = trace_distance(0.5 * (rec + rec.conj().T), sigma)
         cmi = quantum_cmi(sigma, dims, [0], [s for s in nb if s != 0], rest)
         cmi_after = quantum_cmi(noisy, dims, [0], [s for s in nb if s != 0], rest)
@@ -120,5 +120,6 @@ def test_matrix_free_local_map_matches_superoperator(rng, kind, theta, atol=1e-1
     g = rng.normal(size=(16, 16)) + 1j * rng.normal(size=(16, 16))
     x = g + g.conj().T
     for nb in ([0], [0, 1, 3]):
-        ref = apply_on_subsystems(local_recovery_map(ch, sigma, dims, [0], nb, kind, theta), x, dims, nb)
-        assert np.max(np.abs(apply_local_recovery_map(ch, sigma, dims, [0], nb, x, kind, theta) - ref)) < atol
+        ref = apply_on_subsystems(local_recovery_map(ch, sigma, dims, [0], nb, kind=kind, theta=theta), x, dims, nb)
+        got = apply_local_recovery_map(ch, sigma, dims, [0], nb, x, kind=kind, theta=theta)
+        assert np.max(np.abs(got - ref)) < atol

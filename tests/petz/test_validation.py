@@ -45,11 +45,11 @@ def test_mismatched_dimensions(L):
 
 def test_kind_and_theta(L):
     with pytest.raises(ValueError, match="kind"):
-        petz_generator(L, np.eye(2) / 2, "bayes")
+        petz_generator(L, np.eye(2) / 2, kind="bayes")
     with pytest.raises(ValueError, match="theta"):
-        petz_generator(L, np.eye(2) / 2, "petz", 0.3)
+        petz_generator(L, np.eye(2) / 2, kind="petz", theta=0.3)
     with pytest.raises(ValueError, match="finite"):
-        petz_generator(L, np.eye(2) / 2, "rotated", np.nan)
+        petz_generator(L, np.eye(2) / 2, kind="rotated", theta=np.nan)
     with pytest.raises(TypeError):
         petz_generator((L.H, L.jumps), np.eye(2) / 2)
 
@@ -59,7 +59,7 @@ def test_twirled_choi_jumps_refused_for_large_dimension():
 
     d = 80
     shift = np.roll(np.eye(d), 1, axis=0)
-    B = petz_generator(Lindbladian(np.zeros((d, d)), [shift]), np.eye(d) / d, "twirled")
+    B = petz_generator(Lindbladian(np.zeros((d, d)), [shift]), np.eye(d) / d, kind="twirled")
     assert np.max(np.abs(B.apply(np.eye(d) / d))) < 1e-14  # the maximally mixed state is stationary
     with pytest.raises(ValueError, match="Choi"):
         _ = B.jumps
