@@ -166,7 +166,8 @@ def bench_fock_crosscheck(cutoffs: tuple[int, ...] = (8, 12, 16, 20, 26, 32, 40)
         g = _fock_moments(rho, quads)
         errs = {}
         for kind, th in (("petz", 0.0), ("rotated", 0.7), ("twirled", 0.0)):
-            gen_fock = petz_generator(lind, sig, kind=kind, theta=th, rank_tol=1e-300, twirl_method="exact")  # exact diagonal Fock reference
+            # exact diagonal Fock reference (its tail is below the default rank threshold on purpose)
+            gen_fock = petz_generator(lind, sig, kind=kind, theta=th, rank_tol=1e-300, twirl_method="exact")
             rate = _fock_moments(gen_fock.apply(rho), quads)
             ref = closed[kind].rhs(g)
             errs[kind] = float(np.max(np.abs(rate - ref)) / np.max(np.abs(ref)))
