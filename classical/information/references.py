@@ -142,6 +142,7 @@ class GaussianMixture:
     factors: np.ndarray
 
     def __post_init__(self) -> None:
+        """Validate and freeze the arrays."""
         w = np.asarray(self.weights, dtype=float)
         mu = np.asarray(self.means, dtype=float)
         dg = np.asarray(self.diag, dtype=float)

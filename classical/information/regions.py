@@ -38,6 +38,7 @@ class Regions:
     size: int
 
     def __post_init__(self) -> None:
+        """Validate and freeze the index arrays."""
         size = int(self.size)
         if size < 1:
             raise ValueError(f"size must be positive, got {self.size}")
@@ -71,7 +72,7 @@ class Regions:
 
 
 def paper_regions(r: int, *, size: int = PAPER_SIZE) -> Regions:
-    """The paper's regions on a ``size`` x ``size`` image (row-major flat indices).
+    """Return the paper's regions on a ``size`` x ``size`` image (row-major flat indices).
 
     A is the centre pixel (size // 2, size // 2), B_r = {p : max(|p_i - c_i|, |p_j - c_j|) <= r} minus A, C the rest.
 

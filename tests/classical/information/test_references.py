@@ -28,7 +28,7 @@ def test_gaussian_closed_form_matches_conditional_variances(rng):
     for t in (0.0, 0.3, 0.9):
         st = (1 - t) ** 2 * s + t**2 * np.eye(7)
 
-        def var_a_given(u):
+        def var_a_given(u, st=st):
             idx = [2] + list(u)
             return 1.0 / np.linalg.inv(st[np.ix_(idx, idx)])[0, 0]
 
