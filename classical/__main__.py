@@ -1,4 +1,4 @@
-"""Command line: ``python -m classical {train,recovery,hybrid,demo} ...`` (``main(argv)`` is testable).
+"""Command line: ``python -m classical {train,recovery,hybrid,demo,cmi} ...`` (``main(argv)`` is testable).
 
 ``train`` works under ``torchrun`` (DDP: NCCL on CUDA, gloo on CPU), e.g.
 ``torchrun --nproc_per_node 2 -m classical train --config paper --model global``.
@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--hybrid-R", type=int, default=3)
         q.add_argument("--window", type=float, nargs=2, default=[0.2, 0.5])
         q.add_argument("--n-samples", type=int, default=256)
+    from .information.cli import add_cmi_parser
+
+    add_cmi_parser(sub)
     return p
 
 
@@ -122,6 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     _threads(args.threads)
     if args.cmd == "train":
         return _train(args)
+    if args.cmd == "cmi":
+        from .information.cli import run_cmi
+
+        return run_cmi(args)
     return _pipeline(args)
 
 

@@ -98,8 +98,7 @@ def _as_2d(a: np.ndarray, name: str) -> np.ndarray:
     arr = np.asarray(a, dtype=np.float32)
     if arr.ndim == 0:
         raise ValueError(f"{name} must have shape (n, ...), got a scalar")
-    if arr.ndim == 1:
-        arr = arr[:, None]
+    arr = arr.reshape(arr.shape[0], -1)
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or infinite entries")
     return arr
