@@ -23,12 +23,14 @@ from classical.information.regions import PAPER_RADII, paper_regions
 
 
 def timed(fn, *a, **k) -> float:
+    """Return the wall time of one call."""
     t0 = time.perf_counter()
     fn(*a, **k)
     return time.perf_counter() - t0
 
 
 def main() -> None:
+    """Measure and print the table."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--iters", type=int, default=60, help="iterations timed per method")
     p.add_argument("--steps", type=int, default=2500, help="training steps assumed for the honest methods")

@@ -23,6 +23,7 @@ from quantum_diffusion.io import atomic_write_json
 
 
 def generic(out: Path, steps: int) -> None:
+    """Every method on every generic task."""
     rows = []
     for task in generic_tasks():
         for m in METHODS:
@@ -36,6 +37,7 @@ def generic(out: Path, steps: int) -> None:
 
 
 def mixture(out: Path, steps: int, cells: list[tuple[float, int]], critic_steps: int) -> None:
+    """Amortised grid on the MNIST-fitted mixture against its exact CMI; critic methods on a few cells."""
     t0 = time.perf_counter()
     crops = mnist_crops(20000)
     gm = fit_mixture(crops.reshape(len(crops), -1), n_components=30, rank=5, min_var=1e-3, seed=0)

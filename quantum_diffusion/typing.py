@@ -33,3 +33,12 @@ SeedLike: TypeAlias = "int | Any | None"
 PetzKind: TypeAlias = Literal["petz", "rotated", "twirled"]
 #: Integration picture for the Petz flow.
 Picture: TypeAlias = Literal["schrodinger", "heisenberg"]
+
+# --- classical CMI (classical.information, issue 11) ---
+#: Estimator of (conditional) mutual information.
+MIMethod: TypeAlias = Literal["mine", "nwj", "infonce", "smile", "predictive"]
+#: Honest (held-out, repeats averaged) or the seed paper's MINE protocol.
+EstimatorMode: TypeAlias = Literal["honest", "paper"]
+#: Critic network of the critic-based estimators.
+CriticKind: TypeAlias = Literal["mlp", "paper_cnn"]
+__all__ += ["MIMethod", "EstimatorMode", "CriticKind"]

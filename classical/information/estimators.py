@@ -45,18 +45,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Literal
 
 import numpy as np
 import torch
 from torch import nn
 
+from quantum_diffusion.typing import CriticKind, EstimatorMode, MIMethod
+
 __all__ = ["MIMethod", "EstimatorMode", "CriticKind", "InfoEstimate", "estimate_mi", "estimate_cmi",
            "MixtureDensityNet", "mdn_nll", "METHODS"]
 
-MIMethod = Literal["mine", "nwj", "infonce", "smile", "predictive"]
-EstimatorMode = Literal["honest", "paper"]
-CriticKind = Literal["mlp", "paper_cnn"]
 #: All estimator names.
 METHODS: tuple[str, ...] = ("mine", "nwj", "infonce", "smile", "predictive")
 _SMILE_CLIP = 5.0

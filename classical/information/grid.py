@@ -220,7 +220,7 @@ def cell_arrays(images: np.ndarray, t: float, r: int, *, seed: int | None = 0) -
 
 def paper_mine_cell(images: np.ndarray, t: float, r: int, *, seed: int | None = 0, steps: int = 300_000,
                     device: str | torch.device | None = None, amp: bool = True) -> InfoEstimate:
-    """The seed paper's MINE protocol on one (t, r) cell (``mnist.md`` 1b).
+    """Run the seed paper's MINE protocol on one (t, r) cell (``mnist.md`` 1b).
 
     One fixed noise draw per image (the paper used numpy seed 12345, re-used for every t; here ``seed``), the
     paper's CNN critic on the 27 x 27 image, I(A:BC) = max of 3 runs, I(A:B) one run with zeros outside B,

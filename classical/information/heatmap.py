@@ -31,7 +31,7 @@ __all__ = ["mnist_crops", "heatmap_point", "combine_repeats", "markov_lengths", 
 
 
 def mnist_crops(n_images: int | None = None, *, cache_dir: str | None = None) -> np.ndarray:
-    """The first ``n_images`` MNIST training images as the paper's 27 x 27 crops, shape (n, 27, 27), float32."""
+    """Load the first ``n_images`` MNIST training images as the paper's 27 x 27 crops, shape (n, 27, 27), float32."""
     from classical.data import load_mnist
 
     data = load_mnist("train", cache_dir=cache_dir, limit=n_images)

@@ -66,7 +66,7 @@ def _chain() -> Task:
 
 
 def generic_tasks() -> list[Task]:
-    """The generic validation tasks (MI up to 1 nat)."""
+    """Return the generic validation tasks (MI up to 1 nat)."""
     return [_gauss(1, 0.5, False), _gauss(5, 1.0, False), _gauss(5, 1.0, True), _chain()]
 
 
