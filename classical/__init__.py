@@ -4,7 +4,8 @@ Modules: :mod:`classical.data` (verified MNIST), :mod:`classical.path` (linear p
 conversions and their link to the reverse Fokker-Planck / Petz dynamics), :mod:`classical.models` (global and
 local U-Nets), :mod:`classical.train` (flow matching, checkpoints, DDP), :mod:`classical.sampling` (Euler and
 hybrid samplers), :mod:`classical.quality` (classifier FID, FLOPs), :mod:`classical.experiments` (recovery,
-hybrid, ``demo_sections``).  Command line: ``python -m classical --help``.
+hybrid, ``demo_sections``), :mod:`classical.information` (MI/CMI estimators ``estimate_mi``/``estimate_cmi``,
+exact references, the CMI heat map).  Command line: ``python -m classical --help``.
 """
 
-__all__ = ["data", "path", "models", "train", "sampling", "quality", "experiments"]
+__all__ = ["data", "path", "models", "train", "sampling", "quality", "experiments", "information"]
