@@ -125,6 +125,29 @@ def _split(n: int, test_fraction: float, rng: np.random.Generator) -> tuple[np.n
     return perm[n_test:], perm[:n_test]
 
 
+def _gaussianise(train: np.ndarray, *arrays: np.ndarray) -> list[np.ndarray]:
+    """Per-coordinate empirical-CDF transform to N(0, 1), fitted on ``train`` (test points interpolated).
+
+    An invertible map of each coordinate leaves MI and CMI unchanged (for continuous variables), and removes heavy
+    tails that stall the networks (e.g. y -> y^3).  Coordinates with ties (atoms) are only standardised.
+    """
+    from scipy.special import ndtri
+
+    out = [np.empty_like(a) for a in (train, *arrays)]
+    n = train.shape[0]
+    q = ndtri((np.arange(n) + 0.5) / n)
+    for j in range(train.shape[1]):
+        col = np.sort(train[:, j])
+        if np.unique(col).size < n:
+            mu, sd = col.mean(), col.std() if col.std() > 1e-8 else 1.0
+            for o, a in zip(out, (train, *arrays)):
+                o[:, j] = (a[:, j] - mu) / sd
+            continue
+        for o, a in zip(out, (train, *arrays)):
+            o[:, j] = np.interp(a[:, j], col, q)
+    return out
+
+
 def _standardise(train: np.ndarray, *arrays: np.ndarray) -> list[np.ndarray]:
     mu = train.mean(0, keepdims=True)
     sd = train.std(0, keepdims=True)
@@ -254,7 +277,8 @@ def _critic_eval(method: str, critic: nn.Module, x: torch.Tensor, y: torch.Tenso
     return float(val), float(se)
 
 
-def _train_critic(method: str, x: np.ndarray, y: np.ndarray, *, mode: str, critic: str, steps: int,
+def _train_critic(method: str, x: np.ndarray, y: np.ndarray, *, mode: str, critic: str, gaussianise: bool,
+                  steps: int,
                   batch_size: int, lr: float, hidden: int, test_fraction: float, seed: int,
                   device: torch.device, amp: bool, ma_rate: float) -> tuple[float, float, dict]:
     rng = np.random.default_rng(seed)
@@ -266,8 +290,9 @@ def _train_critic(method: str, x: np.ndarray, y: np.ndarray, *, mode: str, criti
     if tr.size < batch_size or (mode == "honest" and te.size < (batch_size if method == "infonce" else 2)):
         raise ValueError(f"too few samples ({n}) for batch_size={batch_size} with test_fraction={test_fraction}")
     if critic == "mlp":
-        xs = _standardise(x[tr], x[te])
-        ys = _standardise(y[tr], y[te])
+        prep = _gaussianise if gaussianise else _standardise
+        xs = prep(x[tr], x[te])
+        ys = prep(y[tr], y[te])
     else:
         xs, ys = [x[tr], x[te]], [y[tr], y[te]]
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
@@ -361,7 +386,8 @@ def _nll_all(net: MixtureDensityNet, u: torch.Tensor, x: torch.Tensor) -> torch.
     return tot
 
 
-def _train_predictive(x: np.ndarray, y: np.ndarray, z: np.ndarray, *, steps: int, batch_size: int, lr: float,
+def _train_predictive(x: np.ndarray, y: np.ndarray, z: np.ndarray, *, gaussianise: bool, steps: int,
+                      batch_size: int, lr: float,
                       hidden: int, components: int, test_fraction: float, seed: int, device: torch.device,
                       amp: bool) -> tuple[float, float, dict]:
     """Held-out H(X|Z) - H(X|YZ) of one network with a visibility mask for y."""
@@ -370,7 +396,8 @@ def _train_predictive(x: np.ndarray, y: np.ndarray, z: np.ndarray, *, steps: int
     tr, te = _split(n, test_fraction, rng)
     if tr.size < batch_size or te.size < 2:
         raise ValueError(f"too few samples ({n}) for batch_size={batch_size} with test_fraction={test_fraction}")
-    xs, ys, zs = _standardise(x[tr], x[te]), _standardise(y[tr], y[te]), _standardise(z[tr], z[te])
+    prep = _gaussianise if gaussianise else _standardise
+    xs, ys, zs = prep(x[tr], x[te]), prep(y[tr], y[te]), prep(z[tr], z[te])
     dx = x.shape[1]
 
     def ctx(yv: torch.Tensor, zv: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
@@ -468,8 +495,8 @@ def _check_cnn(x: np.ndarray, y: np.ndarray) -> None:
 def estimate_mi(x: np.ndarray, y: np.ndarray, *, method: MIMethod = "predictive", seed: int | None = 0,
                 mode: EstimatorMode = "honest", critic: CriticKind = "mlp", steps: int | None = None,
                 batch_size: int | None = None, lr: float | None = None, hidden: int = 128, components: int = 8,
-                repeats: int = 1, test_fraction: float = 0.3, device: str | torch.device | None = None,
-                amp: bool = True) -> InfoEstimate:
+                repeats: int = 1, test_fraction: float = 0.3, gaussianise: bool = True,
+                device: str | torch.device | None = None, amp: bool = True) -> InfoEstimate:
     r"""Estimate :math:`I(X:Y)` in nats from paired samples.
 
     Parameters
@@ -486,6 +513,9 @@ def estimate_mi(x: np.ndarray, y: np.ndarray, *, method: MIMethod = "predictive"
     hidden, components : width of the networks; mixture components of the predictive model.
     repeats : independent trainings (different seeds) averaged (honest) or maximised (paper).
     test_fraction : held-out fraction (honest mode and predictive).
+    gaussianise : map each coordinate of x, y, z to N(0, 1) through its training-set empirical CDF before
+        training (invertible per coordinate, so the (C)MI is unchanged; coordinates with ties, e.g. discrete
+        pixels, are only standardised).  ``False``: standardise only.  Not used by ``critic="paper_cnn"``.
     device : torch device (default CUDA when available).
     amp : bf16 autocast of the network forward passes on CUDA.
 
@@ -509,14 +539,15 @@ def estimate_mi(x: np.ndarray, y: np.ndarray, *, method: MIMethod = "predictive"
     """
     return _estimate(x, y, None, method=method, seed=seed, mode=mode, critic=critic, steps=steps,
                      batch_size=batch_size, lr=lr, hidden=hidden, components=components, repeats=repeats,
-                     test_fraction=test_fraction, device=device, amp=amp)
+                     test_fraction=test_fraction, gaussianise=gaussianise, device=device, amp=amp)
 
 
 def estimate_cmi(x: np.ndarray, y: np.ndarray, z: np.ndarray, *, method: MIMethod = "predictive",
                  seed: int | None = 0, mode: EstimatorMode = "honest", critic: CriticKind = "mlp",
                  steps: int | None = None, batch_size: int | None = None, lr: float | None = None,
                  hidden: int = 128, components: int = 8, repeats: int = 1, test_fraction: float = 0.3,
-                 device: str | torch.device | None = None, amp: bool = True) -> InfoEstimate:
+                 gaussianise: bool = True, device: str | torch.device | None = None,
+                 amp: bool = True) -> InfoEstimate:
     r"""Estimate :math:`I(X:Y\mid Z)` in nats; same options as :func:`estimate_mi`.
 
     Critic methods estimate :math:`I(X:YZ) - I(X:Z)` with two trainings (stderrs added in quadrature; in paper
@@ -532,11 +563,11 @@ def estimate_cmi(x: np.ndarray, y: np.ndarray, z: np.ndarray, *, method: MIMetho
     """
     return _estimate(x, y, z, method=method, seed=seed, mode=mode, critic=critic, steps=steps,
                      batch_size=batch_size, lr=lr, hidden=hidden, components=components, repeats=repeats,
-                     test_fraction=test_fraction, device=device, amp=amp)
+                     test_fraction=test_fraction, gaussianise=gaussianise, device=device, amp=amp)
 
 
 def _estimate(x, y, z, *, method, seed, mode, critic, steps, batch_size, lr, hidden, components, repeats,
-              test_fraction, device, amp) -> InfoEstimate:
+              test_fraction, gaussianise, device, amp) -> InfoEstimate:
     paper = mode == "paper"
     steps = int(steps if steps is not None else (300_000 if paper else 2000))
     batch_size = int(batch_size if batch_size is not None else (100 if paper else 256))
@@ -556,7 +587,7 @@ def _estimate(x, y, z, *, method, seed, mode, critic, steps, batch_size, lr, hid
     root = np.random.SeedSequence(_seed_int(seed))
     seeds = [int(s.generate_state(1)[0]) for s in root.spawn(2 * max(repeats, 3))]
     kw = dict(steps=steps, batch_size=batch_size, lr=lr, hidden=hidden, test_fraction=test_fraction,
-              device=dev, amp=amp)
+              device=dev, amp=amp, gaussianise=gaussianise)
     n_test = 0 if paper else int(round(test_fraction * n))
     if method == "predictive":
         vals, ses, diags = [], [], []
