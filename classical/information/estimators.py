@@ -129,22 +129,22 @@ def _gaussianise(train: np.ndarray, *arrays: np.ndarray) -> list[np.ndarray]:
     """Per-coordinate empirical-CDF transform to N(0, 1), fitted on ``train`` (test points interpolated).
 
     An invertible map of each coordinate leaves MI and CMI unchanged (for continuous variables), and removes heavy
-    tails that stall the networks (e.g. y -> y^3).  Coordinates with ties (atoms) are only standardised.
+    tails that stall the networks (e.g. y -> y^3).  Tied training values (float32 collisions, atoms such as
+    black pixels) share the mid-point quantile of their block, so the map stays monotone.
     """
     from scipy.special import ndtri
 
     out = [np.empty_like(a) for a in (train, *arrays)]
     n = train.shape[0]
-    q = ndtri((np.arange(n) + 0.5) / n)
     for j in range(train.shape[1]):
-        col = np.sort(train[:, j])
-        if np.unique(col).size < n:
-            mu, sd = col.mean(), col.std() if col.std() > 1e-8 else 1.0
+        u, counts = np.unique(train[:, j], return_counts=True)
+        if u.size == 1:
             for o, a in zip(out, (train, *arrays)):
-                o[:, j] = (a[:, j] - mu) / sd
+                o[:, j] = a[:, j] - u[0]
             continue
+        q = ndtri((np.cumsum(counts) - 0.5 * counts) / n)
         for o, a in zip(out, (train, *arrays)):
-            o[:, j] = np.interp(a[:, j], col, q)
+            o[:, j] = np.interp(a[:, j], u, q)
     return out
 
 
@@ -514,8 +514,8 @@ def estimate_mi(x: np.ndarray, y: np.ndarray, *, method: MIMethod = "predictive"
     repeats : independent trainings (different seeds) averaged (honest) or maximised (paper).
     test_fraction : held-out fraction (honest mode and predictive).
     gaussianise : map each coordinate of x, y, z to N(0, 1) through its training-set empirical CDF before
-        training (invertible per coordinate, so the (C)MI is unchanged; coordinates with ties, e.g. discrete
-        pixels, are only standardised).  ``False``: standardise only.  Not used by ``critic="paper_cnn"``.
+        training (monotone per coordinate, so the (C)MI of continuous variables is unchanged; tied values share
+        one quantile).  ``False``: standardise only.  Not used by ``critic="paper_cnn"``.
     device : torch device (default CUDA when available).
     amp : bf16 autocast of the network forward passes on CUDA.
 
