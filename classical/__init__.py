@@ -4,7 +4,9 @@ Modules: :mod:`classical.data` (verified MNIST), :mod:`classical.path` (linear p
 conversions and their link to the reverse Fokker-Planck / Petz dynamics), :mod:`classical.models` (global and
 local U-Nets), :mod:`classical.train` (flow matching, checkpoints, DDP), :mod:`classical.sampling` (Euler and
 hybrid samplers), :mod:`classical.quality` (classifier FID, FLOPs), :mod:`classical.pipeline` (recovery and
-hybrid computations; figures in :mod:`quantum_diffusion.demo.mnist`).  Command line: ``python -m classical --help``.
+hybrid computations; figures in :mod:`quantum_diffusion.demo.mnist`), :mod:`classical.information` (MI/CMI
+estimators ``estimate_mi``/``estimate_cmi``, exact references, the CMI heat map).  Command line:
+``python -m classical --help``.
 """
 
-__all__ = ["data", "path", "models", "train", "sampling", "quality", "pipeline"]
+__all__ = ["data", "path", "models", "train", "sampling", "quality", "pipeline", "information"]

@@ -1,4 +1,4 @@
-"""Command line: ``python -m classical {train,recovery,hybrid,demo} ...`` (``main(argv)`` is testable).
+"""Command line: ``python -m classical {train,recovery,hybrid,demo,cmi} ...`` (``main(argv)`` is testable).
 
 ``train`` works under ``torchrun`` (DDP: NCCL on CUDA, gloo on CPU), e.g.
 ``torchrun --nproc_per_node 2 -m classical train --config paper --model global``.
@@ -137,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="samples per hybrid panel (>= 2, for the FID)")
         q.add_argument("--euler-steps", type=_positive_int, default=32,
                        help="Euler steps per unit time of the samplers (the full path t = 1 -> 0)")
+    from quantum_diffusion.demo.cmi import add_cmi_parser
+
+    add_cmi_parser(sub)
     return p
 
 
@@ -147,6 +150,8 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
             parser.error("argument --R: only applies to local models (--model local)")
         if args.checkpoint is not None and args.checkpoint.is_dir():
             parser.error(f"argument --checkpoint: {args.checkpoint} is a directory, expected a file name")
+        return
+    if args.cmd == "cmi":  # validated by quantum_diffusion.demo.cmi.run_cmi before any work
         return
     if args.hybrid_R not in args.radii:
         parser.error(f"argument --hybrid-R: {args.hybrid_R} must be one of --radii {' '.join(map(str, args.radii))}")
@@ -283,6 +288,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.cmd == "train":
             return _train(args, sub)
+        if args.cmd == "cmi":
+            from quantum_diffusion.demo.cmi import run_cmi
+
+            return run_cmi(args)
         return _pipeline(args, sub)
     except (CheckpointError, NonFiniteTrainingError, NonFiniteVelocityError, FileNotFoundError) as exc:
         print(f"{PROG} {args.cmd}: error: {exc}", file=sys.stderr)

@@ -51,3 +51,12 @@ Orientation: TypeAlias = Literal["forward", "reverse"]
 #: certified low-rank (Nystroem) factorisation (O(r J d^3), r ~ Q/2), both with kernel error <= 1e-8, or the
 #: faster for the given d, J and spectral width.
 TwirlMethod: TypeAlias = Literal["auto", "exact", "quadrature", "lowrank"]
+
+# --- classical CMI (classical.information, issue 11) ---
+#: Estimator of (conditional) mutual information.
+MIMethod: TypeAlias = Literal["mine", "nwj", "infonce", "smile", "predictive"]
+#: Honest (held-out, repeats averaged) or the seed paper's MINE protocol.
+EstimatorMode: TypeAlias = Literal["honest", "paper"]
+#: Critic network of the critic-based estimators.
+CriticKind: TypeAlias = Literal["mlp", "paper_cnn"]
+__all__ += ["MIMethod", "EstimatorMode", "CriticKind"]

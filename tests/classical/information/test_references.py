@@ -1,0 +1,131 @@
+"""Exact CMI references, each against an independent computation."""
+
+import numpy as np
+import pytest
+from scipy.stats import multivariate_normal
+
+from classical.information.references import (
+    GaussianMixture,
+    empirical_mixture_cmi,
+    empirical_mixture_cmi_profile,
+    fit_mixture,
+    gaussian_cmi,
+    mixture_cmi,
+    mixture_cmi_profile,
+)
+from classical.information.regions import Regions, paper_regions
+
+
+def _cov(rng, d, coupling=1.0):
+    a = rng.standard_normal((d, d))
+    return coupling * a @ a.T / d + 0.05 * np.eye(d)
+
+
+def test_gaussian_closed_form_matches_conditional_variances(rng):
+    """1/2 ln det combination == 1/2 ln[Var(A|B)/Var(A|BC)] from precision matrices."""
+    s = _cov(rng, 7)
+    reg = Regions(a=[2], b=[0, 5], c=[1, 3, 4, 6], size=7)
+    for t in (0.0, 0.3, 0.9):
+        st = (1 - t) ** 2 * s + t**2 * np.eye(7)
+
+        def var_a_given(u, st=st):
+            idx = [2] + list(u)
+            return 1.0 / np.linalg.inv(st[np.ix_(idx, idx)])[0, 0]
+
+        expect = 0.5 * np.log(var_a_given([0, 5]) / var_a_given([0, 5, 1, 3, 4, 6]))
+        assert gaussian_cmi(s, t, reg) == pytest.approx(expect, rel=1e-10)
+    assert gaussian_cmi(s, 1.0, reg) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_gaussian_closed_form_equals_one_component_mixture(rng):
+    s = _cov(rng, 6, coupling=3.0)
+    reg = Regions(a=[0], b=[1], c=[2, 3, 4, 5], size=6)
+    gm = GaussianMixture(np.ones(1), rng.standard_normal((1, 6)), np.zeros((1, 6)), np.linalg.cholesky(s)[None])
+    for t in (0.2, 0.5):
+        exact = gaussian_cmi(s, t, reg)
+        mc = mixture_cmi(gm, t, reg, n_mc=40000, seed=1)
+        assert exact > 0.02
+        assert abs(mc.value - exact) < 4 * mc.stderr + 1e-3
+
+
+def test_mixture_logpdf_matches_scipy(rng):
+    d, q = 5, 2
+    gm = GaussianMixture(np.array([0.3, 0.7]), rng.standard_normal((2, d)), rng.uniform(0.1, 1, (2, d)),
+                         rng.standard_normal((2, d, q)))
+    x = rng.standard_normal((10, d))
+    dens = sum(w * multivariate_normal(m, np.diag(dg) + f @ f.T).pdf(x)
+               for w, m, dg, f in zip(gm.weights, gm.means, gm.diag, gm.factors))
+    np.testing.assert_allclose(gm.logpdf(x), np.log(dens), rtol=1e-10)
+
+
+def test_mixture_mc_matches_3d_quadrature():
+    """MC over exact log-densities vs brute-force numerical integration on a grid (3 scalar variables)."""
+    means = np.array([[-1.0, -1.0, -1.2], [1.0, 0.8, 1.0], [0.0, 1.5, -1.0]])
+    gm = GaussianMixture(np.array([0.4, 0.35, 0.25]), means, np.full((3, 3), 0.15),
+                         np.array([[[0.3], [0.2], [0.1]], [[0.0], [0.3], [0.3]], [[0.2], [0.0], [0.0]]]))
+    reg = Regions(a=[0], b=[1], c=[2], size=3)
+    t = 0.3
+    mt = gm.diffuse(t)
+    g = np.linspace(-4, 4, 161)
+    h = g[1] - g[0]
+    pts = np.stack(np.meshgrid(g, g, g, indexing="ij"), axis=-1).reshape(-1, 3)
+    dens = sum(w * multivariate_normal(m, np.diag(dg) + f @ f.T).pdf(pts)
+               for w, m, dg, f in zip(mt.weights, mt.means, mt.diag, mt.factors)).reshape(161, 161, 161)
+    assert dens.sum() * h**3 == pytest.approx(1.0, abs=1e-6)
+    p_ab = dens.sum(2) * h
+    p_bc = dens.sum(0) * h
+    p_b = dens.sum((0, 2)) * h**2
+    ratio = dens * p_b[None, :, None] / (p_ab[:, :, None] * p_bc[None, :, :])
+    quad = float(np.sum(dens * np.log(np.maximum(ratio, 1e-300))) * h**3)
+    mc = mixture_cmi(gm, t, reg, n_mc=100000, seed=3)
+    assert quad > 0.02
+    assert abs(mc.value - quad) < 4 * mc.stderr + 1e-3
+
+
+def test_empirical_mixture_matches_woodbury_mixture(rng):
+    """Distance-matmul implementation vs the general mixture code with K = N, D = 0, no factors."""
+    imgs = rng.uniform(0, 1, (12, 9))
+    reg = Regions(a=[4], b=[1, 3, 5], c=[0, 2, 6, 7, 8], size=9)
+    gm = GaussianMixture(np.full(12, 1 / 12), imgs, np.zeros((12, 9)), np.zeros((12, 9, 0)))
+    for t in (0.1, 0.25):
+        emp = empirical_mixture_cmi(imgs, t, reg, n_mc=6000, seed=5)
+        ref = mixture_cmi(gm, t, reg, n_mc=6000, seed=6)
+        assert emp.value > 0.01
+        assert abs(emp.value - ref.value) < 4 * np.hypot(emp.stderr, ref.stderr)
+
+
+def test_empirical_profile_equals_single_calls_and_t1_is_zero(rng):
+    imgs = rng.uniform(0, 1, (30, 49))
+    regs = [paper_regions(r, size=7) for r in (1, 2)]
+    prof = empirical_mixture_cmi_profile(imgs, 0.3, regs, n_mc=200, seed=2, chunk=7)
+    for reg, p in zip(regs, prof):
+        single = empirical_mixture_cmi(imgs, 0.3, reg, n_mc=200, seed=2)
+        assert single.value == pytest.approx(p.value, rel=1e-9, abs=1e-12)
+    assert abs(empirical_mixture_cmi(imgs, 1.0, regs[0], n_mc=50).value) < 1e-9
+    with pytest.raises(ValueError, match="t must be > 0"):
+        empirical_mixture_cmi(imgs, 0.0, regs[0])
+    with pytest.raises(ValueError, match="d = 49"):
+        empirical_mixture_cmi(imgs[:, :10], 0.3, regs[0])
+
+
+def test_mixture_profile_shares_samples(rng):
+    s = _cov(rng, 49)
+    gm = GaussianMixture(np.ones(1), np.zeros((1, 49)), np.full((1, 49), 0.1), np.linalg.cholesky(s)[None])
+    regs = [paper_regions(r, size=7) for r in (1, 2)]
+    prof = mixture_cmi_profile(gm, 0.4, regs, n_mc=20000, seed=0)
+    for reg, p in zip(regs, prof):
+        exact = gaussian_cmi(s + 0.1 * np.eye(49), 0.4, reg)
+        assert abs(p.value - exact) < 4 * p.stderr + 1e-3
+
+
+def test_fit_mixture_recovers_low_rank_gaussian(rng):
+    d, q = 8, 2
+    w = rng.standard_normal((d, q))
+    s = w @ w.T + 0.2 * np.eye(d)
+    x = rng.multivariate_normal(np.ones(d), s, size=20000)
+    gm = fit_mixture(x, n_components=1, rank=q, seed=0)
+    cov = np.diag(gm.diag[0]) + gm.factors[0] @ gm.factors[0].T
+    np.testing.assert_allclose(cov, s, atol=0.1)
+    np.testing.assert_allclose(gm.means[0], np.ones(d), atol=0.05)
+    with pytest.raises(ValueError, match="NaN"):
+        fit_mixture(np.full((100, 3), np.nan), n_components=1, rank=1)
