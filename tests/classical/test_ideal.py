@@ -95,7 +95,7 @@ def test_two_image_global_posterior_is_a_sigmoid(rng, t):
 
 def test_float32_agrees_with_float64_at_small_t(rng):
     images = rng.uniform(0, 1, size=(50, 1, 8, 8))
-    x = torch.from_numpy((0.97 * images[:4] + 0.03 * rng.normal(size=(4, 1, 8, 8))))
+    x = torch.from_numpy(0.97 * images[:4] + 0.03 * rng.normal(size=(4, 1, 8, 8)))
     images[:, :, :3] = 0.0  # all-zero patches near the top edge (cached path)
     for kw in ({}, {"radius": 2}, {"radius": 2, "max_cache_bytes": 0}):
         a = IdealDenoiser(images, dtype=torch.float64, **kw).denoise(x, 0.03)
