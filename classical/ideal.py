@@ -75,6 +75,8 @@ from .path import check_images, check_time, clean_to_velocity
 
 __all__ = ["IdealDenoiser", "MAX_RADIUS"]
 
+_PAD_LOGIT = -1e30  # logit of padding entries: finite (no inf * 0 in the matmul), exp underflows to 0
+
 #: Largest supported radius (the paper's grid R = 1..12 on 28 x 28 images).
 MAX_RADIUS = 12
 
@@ -280,18 +282,19 @@ class IdealDenoiser(nn.Module):
         flat = imgs.reshape(n, -1)
         for g in groups:
             m = int(counts[g].max())
-            patches = imgs.new_zeros(len(g), k * k, m)
-            sqn = imgs.new_zeros(len(g), m)
-            centre = imgs.new_zeros(len(g), m)
-            bias = imgs.new_full((len(g), m), -math.inf)
-            for row, p in enumerate(g.tolist()):
-                idx = torch.nonzero(nonzero[:, p])[:, 0]
-                cnt = idx.numel()
-                patches[row, :, :cnt] = padded[idx][:, where[p]].T
-                sqn[row, :cnt] = self.sqnorm[idx, p]
-                centre[row, :cnt] = flat[idx, p]
-                bias[row, :cnt] = 0.0
-            self._groups.append(_PatchGroup(g, patches, sqn, centre, bias))
+            # rows 0..K-1: patch pixels; row K: |patch|^2; row K+1: 0 or a huge negative number on padding, so
+            # that one matmul with [a q, -c, 1] gives the logits a q.x_i - c |x_i|^2 (+ padding mask)
+            patches = imgs.new_zeros(len(g), k * k + 2, m)
+            centre = imgs.new_zeros(len(g), m, 1)
+            # the images with a non-zero patch at each position of the group first (stable: in image order)
+            img = torch.argsort((~nonzero[:, g]).to(torch.int8), dim=0, stable=True)[:m].T  # (G, m)
+            valid = torch.arange(m)[None, :] < counts[g][:, None]  # (G, m)
+            patches[:, :k * k] = padded[img[:, :, None], where[g][:, None, :]].transpose(1, 2)
+            patches[:, k * k] = self.sqnorm[img, g[:, None]]
+            patches[:, k * k + 1] = torch.where(valid, 0.0, _PAD_LOGIT)
+            patches[:, :k * k + 1] *= valid[:, None, :]
+            centre[:, :, 0] = flat[img, g[:, None]] * valid
+            self._groups.append(_PatchGroup(g, patches, centre))
         zeros = (n - counts).to(imgs.dtype)
         self._zero_log_count = torch.where(zeros > 0, torch.log(zeros.clamp(min=1)), -math.inf)
 
@@ -300,19 +303,20 @@ class IdealDenoiser(nn.Module):
         hw, k = h * w, 2 * self.radius + 1
         q = F.unfold(x, k, padding=self.radius).permute(2, 0, 1)  # (HW, B, K)
         out = x.new_empty(hw, b)
+        ones = torch.ones_like(a)
         for grp in self._groups:
             pos = grp.positions
-            qg = q[pos].contiguous()  # (G, B, K)
+            g = pos.numel()
+            qg = torch.cat([a[None, :, None] * q[pos], (-c)[None, :, None].expand(g, -1, 1),
+                            ones[None, :, None].expand(g, -1, 1)], dim=2)  # (G, B, K + 2)
             # the all-zero patches of each position: one term of log-weight ln n_0(p) and value 0
             m = self._zero_log_count[pos, None].expand(-1, b).clone()
             s = torch.isfinite(m).to(x.dtype)
             acc = torch.zeros_like(m)
-            n = self._chunk(x.element_size() * len(pos) * 3 * b)
+            n = self._chunk(x.element_size() * g * 3 * b)
             for j0 in range(0, grp.patches.shape[-1], n):
-                sl = slice(j0, j0 + n)
-                logits = (a[None, :, None] * torch.bmm(qg, grp.patches[:, :, sl])
-                          - c[None, :, None] * grp.sqnorm[:, None, sl] + grp.bias[:, None, sl])
-                cen = grp.centre[:, sl, None]
+                logits = torch.bmm(qg, grp.patches[:, :, j0:j0 + n])  # (G, B, n)
+                cen = grp.centre[:, j0:j0 + n]
                 m, s, acc = _online_update(m, s, acc, logits, lambda e, cen=cen: torch.bmm(e, cen)[..., 0])
             out[pos] = acc / s
         return out.T.reshape(b, 1, h, w)
@@ -373,10 +377,8 @@ class _PatchGroup(NamedTuple):
     """Cached non-zero training patches of a group of positions, padded to the group's largest count."""
 
     positions: torch.Tensor  # (G,) flat pixel indices
-    patches: torch.Tensor  # (G, K, M)
-    sqnorm: torch.Tensor  # (G, M)
-    centre: torch.Tensor  # (G, M)
-    bias: torch.Tensor  # (G, M): 0, or -inf on padding
+    patches: torch.Tensor  # (G, K + 2, M): patch pixels, |patch|^2, padding mask (0 or _PAD_LOGIT)
+    centre: torch.Tensor  # (G, M, 1)
 
 
 def _online_update(m: torch.Tensor, s: torch.Tensor, acc: torch.Tensor, logits: torch.Tensor, weighted):
@@ -388,7 +390,7 @@ def _online_update(m: torch.Tensor, s: torch.Tensor, acc: torch.Tensor, logits: 
     m_new = torch.maximum(m, logits.amax(-1))
     shift = torch.where(torch.isfinite(m_new), m_new, 0.0)  # all -inf so far (padding): keep s = acc = 0
     scale = torch.exp(m - shift)  # exp(-inf) = 0 on the first chunk
-    e = torch.exp(logits - shift.unsqueeze(-1))
+    e = logits.sub_(shift.unsqueeze(-1)).exp_()  # in place: the logits are not needed any more
     s = s * scale + e.sum(-1)
     shape = scale.shape + (1,) * (acc.ndim - scale.ndim)
     acc = acc * scale.reshape(shape) + weighted(e)
