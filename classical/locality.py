@@ -331,7 +331,7 @@ def empirical_locality_cmi(images: np.ndarray | torch.Tensor, t: Sequence[float]
 
 def gaussian_locality_cmi(mean: np.ndarray, cov: np.ndarray, t: Sequence[float], radii: Sequence[int], *,
                           shape: tuple[int, int] = (27, 27), centre: tuple[int, int] | None = None) -> LocalityCMI:
-    r"""Closed forms of :math:`\Delta(t, r)` and :math:`I(X_{0,A} : X_{t,C} \mid X_{t,U_r})` for a Gaussian field.
+    r"""Return the closed forms of :math:`\Delta(t, r)` and :math:`I(X_{0,A} : X_{t,C} \mid X_{t,U_r})`, Gaussian field.
 
     For :math:`x_0 \sim \mathcal N(\mu, \Sigma)` and :math:`x_t = (1-t)x_0 + t z`, with
     :math:`V_U = \mathrm{Var}(x_{0,A} \mid x_{t,U}) = \Sigma_{AA} - (1-t)^2 \Sigma_{AU}\,[(1-t)^2\Sigma_{UU} +

@@ -7,8 +7,14 @@ import pytest
 import torch
 
 from classical.ideal import IdealDenoiser
-from classical.locality import (crop_geometry, empirical_locality_cmi, first_crossing, gaussian_locality_cmi,
-                                hybrid_schedules, recovery_grid)
+from classical.locality import (
+    crop_geometry,
+    empirical_locality_cmi,
+    first_crossing,
+    gaussian_locality_cmi,
+    hybrid_schedules,
+    recovery_grid,
+)
 from classical.sampling import step_assignment, validate_schedule
 
 
