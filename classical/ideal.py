@@ -151,7 +151,7 @@ class IdealDenoiser(nn.Module):
             if not 1 <= int(n_train) <= imgs.shape[0]:
                 raise ValueError(f"n_train must lie in 1..{imgs.shape[0]} (the number of images), got {n_train}")
             idx = np.sort(np.random.default_rng(seed).choice(imgs.shape[0], int(n_train), replace=False))
-            imgs = imgs[torch.from_numpy(idx)]
+            imgs = imgs[torch.from_numpy(idx).to(imgs.device)]
         if max_chunk_bytes < 1:
             raise ValueError(f"max_chunk_bytes must be positive, got {max_chunk_bytes}")
         if max_cache_bytes < 0:
@@ -275,8 +275,9 @@ class IdealDenoiser(nn.Module):
         if size > max_cache_bytes:
             return
         padded = F.pad(imgs[:, 0], (r, r, r, r)).reshape(n, -1)  # (N, (H+2r)(W+2r))
-        ii, jj = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
-        di, dj = torch.meshgrid(torch.arange(k), torch.arange(k), indexing="ij")
+        dev = imgs.device
+        ii, jj = torch.meshgrid(torch.arange(h, device=dev), torch.arange(w, device=dev), indexing="ij")
+        di, dj = torch.meshgrid(torch.arange(k, device=dev), torch.arange(k, device=dev), indexing="ij")
         # index of every patch pixel of every position in the padded flat image, (HW, K); same order as unfold
         where = ((ii.reshape(-1, 1) + di.reshape(1, -1)) * (w + 2 * r) + jj.reshape(-1, 1) + dj.reshape(1, -1))
         flat = imgs.reshape(n, -1)
@@ -288,10 +289,10 @@ class IdealDenoiser(nn.Module):
             centre = imgs.new_zeros(len(g), m, 1)
             # the images with a non-zero patch at each position of the group first (stable: in image order)
             img = torch.argsort((~nonzero[:, g]).to(torch.int8), dim=0, stable=True)[:m].T  # (G, m)
-            valid = torch.arange(m)[None, :] < counts[g][:, None]  # (G, m)
+            valid = torch.arange(m, device=dev)[None, :] < counts[g][:, None]  # (G, m)
             patches[:, :k * k] = padded[img[:, :, None], where[g][:, None, :]].transpose(1, 2)
             patches[:, k * k] = self.sqnorm[img, g[:, None]]
-            patches[:, k * k + 1] = torch.where(valid, 0.0, _PAD_LOGIT)
+            patches[:, k * k + 1] = torch.where(valid, 0.0, _PAD_LOGIT).to(imgs.dtype)
             patches[:, :k * k + 1] *= valid[:, None, :]
             centre[:, :, 0] = flat[img, g[:, None]] * valid
             self._groups.append(_PatchGroup(g, patches, centre))

@@ -191,3 +191,19 @@ def test_bad_input(rng):
         den.denoise(x, torch.tensor([0.5, 0.5, 0.5]))
     with pytest.raises(ValueError, match="NaN"):
         den.denoise(torch.full((1, 1, 5, 5), float("nan")), 0.5)
+
+
+@pytest.mark.slow  # trains two tiny nets for 2 steps and builds a classifier on 256 digits (about 1-3 min)
+def test_paper_gpu_command_smoke_runs_on_cpu(tmp_path, capsys):
+    """The `make paper-gpu` code path (python -m classical ideal) at its smoke size, on CPU."""
+    from classical.__main__ import main
+
+    assert main(["ideal", "--preset", "paper", "--estimate-only"]) == 0
+    assert "estimated" in capsys.readouterr().out
+    assert main(["ideal", "--smoke", "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"),
+                 "--threads", "1"]) == 0
+    import json
+
+    js = json.loads((tmp_path / "out" / "mnist_ideal.json").read_text())
+    assert {"fid_global", "fid_hybrid_ideal"} <= set(js) and js["fid_global"] > 0
+    assert (tmp_path / "out" / "mnist_hybrid_ideal.png").stat().st_size > 0
