@@ -5,8 +5,8 @@ One call, :func:`run_ideal_study`, with a size preset (:data:`STUDY_PRESETS`):
 ``cpu-small``  (the demo; minutes on 2 CPU cores): ideal denoisers on a few thousand training images, the
     ``cpu-small`` trained nets (checkpoints resumed from the cache), 64 recovery images, 128 hybrid samples.
 ``paper``  (one GPU; ``make paper-gpu``): ideal denoisers on all 60 000 images and R = 1..6, 8, 10, 12, the
-    ``paper`` trained nets (global 15 epochs, local R = 1, 3, 6), 128 recovery images, the CMI grid t = 0.1..1, r = 1..12,
-    256 hybrid samples and a window scan.  :func:`estimate_seconds` prints its own estimate first.
+    ``paper`` trained nets (global 15 epochs, local R = 1, 3, 6), 128 recovery images, the CMI grid
+    t = 0.1..1, r = 1..12, 256 hybrid samples and a window scan.  :func:`estimate_seconds` prints its own estimate first.
 ``smoke``  (tests): tiny sizes, a few training steps, runs on CPU in well under a minute.
 
 Every part is timed (``seconds``), the results are the frozen dataclasses of :mod:`classical.locality`, and
@@ -80,6 +80,7 @@ class StudyConfig:
     classifier_train: int | None = None
 
     def __post_init__(self) -> None:
+        """Check the radii and sizes (ValueError)."""
         if not set(self.trained_radii) <= set(self.ideal_radii):
             raise ValueError(f"ideal_radii {self.ideal_radii} must contain trained_radii {self.trained_radii}")
         if self.hybrid_R not in self.trained_radii:
@@ -106,7 +107,7 @@ STUDY_PRESETS: dict[str, StudyConfig] = {
 
 @dataclass(frozen=True)
 class IdealStudy:
-    """Everything the study measured.
+    r"""Everything the study measured.
 
     Attributes
     ----------
@@ -114,7 +115,7 @@ class IdealStudy:
     device : where it ran.
     recovery : ideal local, trained local, trained global and ideal global recovery MSEs.
     ideal_not_worse : for each trained radius, whether the ideal local MSE <= the trained local MSE at every t_f.
-    locality : :math:`\\Delta(t, r)` and the CMI bound on the diffused empirical distribution.
+    locality : :math:`\Delta(t, r)` and the CMI bound on the diffused empirical distribution.
     hybrid : FID, FLOP and wall ratios of the hybrids (ideal and trained local phases).
     samples : the first 64 samples of every hybrid run (numpy arrays).
     fid_floor : FID of held-out real digits against the reference (the best reachable).
