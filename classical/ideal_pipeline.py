@@ -6,8 +6,8 @@ One call, :func:`run_ideal_study`, with a size preset (:data:`STUDY_PRESETS`):
     ``cpu-small`` trained nets (checkpoints resumed from the cache), 64 recovery images, 128 hybrid samples.
 ``paper``  (one GPU; ``make paper-gpu``): ideal denoisers on all 60 000 images and R = 1..6, 8, 10, 12, the
     ``paper`` trained nets (global 15 epochs, local R = 1, 3, 6), 128 recovery images, the CMI grid
-    t = 0.1..1, r = 1..12, 256 hybrid samples and a window scan.  :func:`estimate_seconds` prints its own estimate first.
-``smoke``  (tests): tiny sizes, a few training steps, runs on CPU in well under a minute.
+    t = 0.1..1, r = 1..12, 256 hybrid samples and a window scan.  :func:`estimate_seconds` gives its own estimate.
+``smoke``  (tests): tiny sizes, a few training steps of tiny nets; runs on CPU (1-4 min on the shared machine).
 
 Every part is timed (``seconds``), the results are the frozen dataclasses of :mod:`classical.locality`, and
 :func:`study_to_json` turns the whole study into plain JSON.
