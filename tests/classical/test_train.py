@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from classical.train import TrainConfig, load_model, named_config, train
+from classical.train import TrainConfig, load_checkpoint, load_model, named_config, train
 
 TINY_GLOBAL = {"kind": "global", "width": 4, "emb": 8, "pos_channels": True, "image_size": 8}
 TINY_LOCAL = {"kind": "local", "R": 2, "base": 4, "emb": 8, "mults": [1, 2, 2, 2]}
@@ -67,3 +67,21 @@ def test_named_configs():
         named_config("cpu-small", "local")
     with pytest.raises(ValueError, match="unknown"):
         named_config("gpu-huge")
+
+
+def test_schedule_free_resume_equals_uninterrupted_and_ends_on_the_average(tmp_path):
+    """Schedule-free AdamW (the authors' optimiser): bit-exact resume; the final weights are the average x."""
+    cfg = TrainConfig(TINY_LOCAL, steps=6, batch_size=16, lr=1e-2, warmup=2, ckpt_every=2, seed=3,
+                      optimizer="schedulefree")
+    data = _blobs(40)
+    full = train(cfg, data, tmp_path / "full.pt", progress=False).model
+    train(cfg, data, tmp_path / "part.pt", stop_after=3, progress=False)
+    mid = {k: v.clone() for k, v in load_checkpoint(tmp_path / "part.pt")["model"].items()}
+    resumed = train(cfg, data, tmp_path / "part.pt", progress=False)
+    for (k, a), b in zip(full.state_dict().items(), resumed.model.state_dict().values()):
+        assert torch.equal(a, b), k
+    ck = load_checkpoint(tmp_path / "full.pt")
+    assert all(g["train_mode"] is False for g in ck["optimizer"]["param_groups"])  # saved in eval mode (x)
+    assert any(not torch.equal(mid[k], v) for k, v in ck["model"].items())
+    with pytest.raises(ValueError, match="optimizer"):
+        TrainConfig(TINY_LOCAL, steps=1, batch_size=8, optimizer="adam")
