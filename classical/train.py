@@ -78,8 +78,8 @@ class TrainConfig:
     optimizer : ``"adamw"`` (default), ``"schedulefree"`` (the authors' ``schedulefree.AdamWScheduleFree`` with
         ``warmup_steps = warmup`` and no extra schedule; the final checkpoint and the returned model hold the
         schedule-free average, intermediate checkpoints the training iterate) or ``"sgd"`` (plain SGD with the
-        same lr and weight decay; used to compare trajectories, since Adam's first step ``lr * g / (|g| + eps)`` amplifies round-off on parameters with a
-        vanishing gradient, e.g. conv biases in front of GroupNorm).
+        same lr and weight decay; used to compare trajectories, since Adam's first step ``lr * g / (|g| + eps)``
+        amplifies round-off on parameters with a vanishing gradient, e.g. conv biases in front of GroupNorm).
     """
 
     model: dict[str, Any]
