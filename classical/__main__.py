@@ -1,4 +1,8 @@
-"""Command line: ``python -m classical {train,recovery,hybrid,demo,cmi} ...`` (``main(argv)`` is testable).
+"""Command line: ``python -m classical {train,recovery,hybrid,demo,cmi,ideal} ...`` (``main(argv)`` is testable).
+
+``ideal`` runs the ideal-denoiser study (:mod:`classical.ideal_pipeline`): ``--preset paper`` is the one-GPU
+paper run (``make paper-gpu``), ``--smoke`` its tiny CPU version; it prints its own time estimate, the timings
+and the headline numbers, and writes PNG + JSON into ``--out``.
 
 ``train`` works under ``torchrun`` (DDP: NCCL on CUDA, gloo on CPU), e.g.
 ``torchrun --nproc_per_node 2 -m classical train --config paper --model global``.
@@ -93,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     Returns
     -------
     argparse.ArgumentParser
-        Subcommands ``train``, ``recovery``, ``hybrid`` and ``demo``; every option has help and a shown default.
+        Subcommands ``train``, ``recovery``, ``hybrid``, ``demo``, ``cmi`` and ``ideal``; every option has help and a shown default.
     """
     fmt = _HelpFormatter
     p = _OneLineParser(prog=PROG, description=__doc__.splitlines()[0], formatter_class=fmt)
@@ -140,6 +144,16 @@ def build_parser() -> argparse.ArgumentParser:
     from quantum_diffusion.demo.cmi import add_cmi_parser
 
     add_cmi_parser(sub)
+    q = sub.add_parser("ideal", help="ideal denoisers: recovery three ways, locality vs CMI, hybrid (timed)",
+                       formatter_class=fmt)
+    q.set_defaults(subparser=q)
+    q.add_argument("--preset", default="cpu-small", choices=["cpu-small", "paper", "smoke"],
+                   help="sizes: cpu-small (2-core demo), paper (one GPU, all 60k images), smoke (tests)")
+    q.add_argument("--smoke", action="store_true", help="tiny sizes (same code path; for tests and CPU checks)")
+    q.add_argument("--estimate-only", action="store_true", help="print the time estimate and stop")
+    q.add_argument("--out", type=Path, default=Path("results/ideal"), help="folder for the figures and JSON")
+    q.add_argument("--cache-dir", type=Path, default=None, help="checkpoints, classifier and MNIST cache")
+    q.add_argument("--threads", type=_positive_int, default=None, help="torch threads (default: 2, or 1 if busy)")
     return p
 
 
@@ -153,6 +167,10 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
         return
     if args.cmd == "cmi":  # validated by quantum_diffusion.demo.cmi.run_cmi before any work
         return
+    if args.cmd == "ideal":
+        if args.out.exists() and not args.out.is_dir():
+            parser.error(f"argument --out: {args.out} exists and is not a folder")
+        return
     if args.hybrid_R not in args.radii:
         parser.error(f"argument --hybrid-R: {args.hybrid_R} must be one of --radii {' '.join(map(str, args.radii))}")
     if len(set(args.radii)) != len(args.radii):
@@ -163,6 +181,35 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
         parser.error("argument --n-samples: the FID needs at least 2 samples")
     if args.out.exists() and not args.out.is_dir():
         parser.error(f"argument --out: {args.out} exists and is not a folder")
+
+
+def _ideal(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")  # this command writes PNGs only
+    from quantum_diffusion.demo.mnist import write_ideal_outputs
+
+    from .ideal_pipeline import STUDY_PRESETS, estimate_seconds, run_ideal_study, study_to_json
+    from .train import default_device
+
+    preset = "smoke" if args.smoke else args.preset
+    cfg = STUDY_PRESETS[preset]
+    est = estimate_seconds(cfg)
+    print(f"preset {preset} on {default_device()}: estimated {est['total']:.0f} s at 30 TFLOP/s "
+          f"({', '.join(f'{k} {v:.0f} s' for k, v in est.items() if k != 'total')})", flush=True)
+    if args.estimate_only:
+        return 0
+    t0 = time.perf_counter()
+    study = run_ideal_study(cfg, cache_dir=args.cache_dir, progress=True)
+    files = write_ideal_outputs(study, args.out)
+    js = study_to_json(study)
+    for k, v in study.seconds.items():
+        print(f"{k:>24}: {v:8.1f} s")
+    print(f"{'total':>24}: {time.perf_counter() - t0:8.1f} s")
+    print(f"FID global {js['fid_global']:.2f}, hybrid (ideal local) {js['fid_hybrid_ideal']:.2f}, "
+          f"hybrid (trained local) {js['fid_hybrid_trained']:.2f}; ideal <= trained recovery: {study.ideal_not_worse}")
+    print("wrote", ", ".join(str(args.out / f) for f in files.values()))
+    return 0
 
 
 def _threads(n: int | None) -> None:
@@ -277,8 +324,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         Exit status: 0 on success, 1 when the run stops on a corrupt checkpoint, a diverging loss, a broken
         model or missing data (one line on stderr).  Bad arguments exit with status 2 through argparse.
     """
-    args = build_parser().parse_args(argv)
-    sub = args.subparser  # errors are reported with the subcommand's usage line
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    sub = getattr(args, "subparser", parser)  # errors are reported with the subcommand's usage line
     _check(args, sub)
     _threads(args.threads)
     _log_to_stdout()
@@ -288,6 +336,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.cmd == "train":
             return _train(args, sub)
+        if args.cmd == "ideal":
+            return _ideal(args)
         if args.cmd == "cmi":
             from quantum_diffusion.demo.cmi import run_cmi
 

@@ -25,10 +25,12 @@ TINY = {
     "local_recovery_chain": ["--n", "4", "--radii", "0", "1", "--flow-radii", "0"],
     "mnist_local_denoisers": ["--radii", "1", "--hybrid-R", "1", "--n-samples", "8", "--n-recovery", "4",
                               "--n-real", "32", "--euler-steps", "2", "--train-steps", "1"],
+    "mnist_ideal_denoisers": ["--preset", "smoke"],
     "petz_convergence": ["--dims", "2", "--n-dt", "3", "--dt-min", "1e-3"],
     "toric_markov_length": ["--p", "0.1", "0.2", "--r-max", "3", "--n-samples", "6", "--workers", "1"],
 }
-SLOW = {"mnist_local_denoisers", "decoherence_limit", "gaussian_noise_floor"}  # > 5 s even when tiny
+#: > 5 s even when tiny
+SLOW = {"mnist_local_denoisers", "mnist_ideal_denoisers", "decoherence_limit", "gaussian_noise_floor"}
 
 
 def _load(name: str):
@@ -88,7 +90,7 @@ def test_example_main_returns_zero_with_tiny_arguments(name, tmp_path, monkeypat
 @pytest.mark.parametrize("name", sorted(SLOW))
 def test_slow_examples_run_small(name, tmp_path):
     out = tmp_path / "out"
-    extra = ["--cache-dir", str(tmp_path / "cache")] if name == "mnist_local_denoisers" else []
+    extra = ["--cache-dir", str(tmp_path / "cache")] if name.startswith("mnist_") else []
     assert _load(name).main([*TINY[name], "--out", str(out), *extra]) == 0
     pngs = list(out.glob("*.png"))
     assert pngs and all(p.stat().st_size > 5000 for p in pngs)

@@ -23,6 +23,12 @@ __all__ = [
     "plot_hybrid",
     "write_outputs",
     "demo_sections",
+    "ideal_study_data",
+    "plot_ideal_recovery",
+    "plot_locality",
+    "plot_hybrid_ideal",
+    "write_ideal_outputs",
+    "ideal_sections",
 ]
 
 
@@ -136,6 +142,14 @@ def demo_sections(out: str | Path, cfg: PipelineConfig | None = None) -> list[Se
                     if t in (0.2, 0.4, 0.6)})
     key_rec[f"0.03 crossing, local R={R}"] = cross if cross is not None else "none"
     hw = hyb["global in window"]
+    ideal = ideal_sections(out, "cpu-small", cache_dir=cfg.cache_dir)
+    # the hybrid JSON also carries the ideal-denoiser headline (same keys as mnist_ideal.json)
+    import json
+
+    head = json.loads((out / "mnist_ideal.json").read_text())
+    hyb_json = json.loads((out / files["hybrid_json"]).read_text())
+    hyb_json.update({k: head[k] for k in ("fid_global", "fid_hybrid_ideal", "fid_hybrid_trained", "window")})
+    atomic_write_json(out / files["hybrid_json"], hyb_json)
     return [
         Section(
             title="MNIST: local denoisers fail near the transition (recovery)",
@@ -155,5 +169,132 @@ def demo_sections(out: str | Path, cfg: PipelineConfig | None = None) -> list[Se
                          "confident rate hybrid": hw["confident_rate"],
                          "confident rate global": hyb["global"]["confident_rate"],
                          "real-vs-real FID floor": res["reference"]["real_vs_real_fid"]},
+        ),
+        *ideal,
+    ]
+
+
+# ------------------------------------------------------------------------- ideal denoisers (issue 12)
+def ideal_study_data(preset: str = "cpu-small", *, cache_dir: str | Path | None = None) -> Any:
+    """Numbers of the ideal-denoiser figures: :func:`classical.ideal_pipeline.run_ideal_study` with ``preset``."""
+    from classical.ideal_pipeline import run_ideal_study
+
+    return run_ideal_study(preset, cache_dir=cache_dir)
+
+
+def plot_ideal_recovery(study: Any, ax: Any = None) -> Any:
+    """Draw recovery MSE vs t_f three ways (ideal local, trained local, global; 0.03 line); return the figure."""
+    fig, ax = axes_for(ax, 1, figsize=(6.5, 4.5))
+    ax = ax[0]
+    rec = study.recovery
+    colours = {}
+    for name, row in zip(rec.names, rec.mse):
+        r = name.rpartition("R=")[2]
+        c = colours.setdefault(r, f"C{len(colours)}") if "R=" in name else "k"
+        style = "-" if name.startswith("ideal") else "--"
+        marker = "s" if name.endswith("global") else "o"
+        ax.semilogy(rec.t_f, row, style, color=c, marker=marker, ms=4, label=name)
+    ax.axhline(rec.threshold, color="orange", ls=":", label=f"{rec.threshold:g}")
+    ax.set(xlabel="$t_f$", ylabel="recovery MSE", title=f"recovery of {rec.n_images} test digits (solid: ideal)")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def plot_locality(study: Any, ax: Any = None) -> Any:
+    """Draw Delta(t, r), the bound I/2 and their ratio 2 Delta / I as heat maps over (r, t); return the figure."""
+    fig, ax = axes_for(ax, 3, figsize=(15, 4.2))
+    loc = study.locality
+    for k, (arr, title) in enumerate([(loc.delta, r"$\Delta(t, r)$ (excess MSE at A)"),
+                                      (loc.bound, r"$I(X_{0,A} : X_{t,C} \mid X_{t,U_r})\,/\,2$ (nats)"),
+                                      (loc.ratio, r"$2\Delta / I$ (1 = Pinsker tight)")]):
+        im = ax[k].imshow(arr, origin="lower", aspect="auto", cmap="viridis")
+        ax[k].set_xticks(range(len(loc.radii)), [str(r) for r in loc.radii])
+        ax[k].set_yticks(range(len(loc.t)), [f"{t:g}" for t in loc.t])
+        ax[k].set(xlabel="r", ylabel="t", title=title)
+        fig.colorbar(im, ax=ax[k])
+    fig.suptitle(f"diffused empirical distribution of {loc.n_train} MNIST digits, {loc.n_samples} samples per t",
+                 fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_hybrid_ideal(study: Any, ax: Any = None) -> Any:
+    """Draw FID per window and sampler (bars) and the headline samples; return the figure."""
+    fig, ax = axes_for(ax, 4, figsize=(18, 4.6))
+    h = study.hybrid
+    x = np.arange(len(h.windows))
+    width = 0.8 / len(h.names)
+    for k, name in enumerate(h.names):
+        ax[0].bar(x + k * width, h.fid[:, k], width, label=name)
+    ax[0].axhline(study.fid_floor, color="grey", ls=":", label="real-vs-real floor")
+    ax[0].set_xticks(x + 0.4 - width / 2, [f"[{lo:g}, {hi:g}]" for lo, hi in h.windows])
+    ax[0].set(xlabel="global window", ylabel="FID", title=f"FID, {h.n_samples} samples, {h.n_steps} steps")
+    ax[0].legend(fontsize=7)
+    w0 = h.windows[0]
+    for k, name in enumerate(h.names[:3]):
+        key = f"{name} @ {tuple(w0)}"
+        ax[k + 1].imshow(_grid(study.samples[key]), cmap="gray", vmin=0, vmax=1)
+        ax[k + 1].set_title(f"{name}, window {list(w0)}: FID {h.fid[0, k]:.2f}, FLOPs x{h.flops_ratio[0, k]:.2f}",
+                            fontsize=9)
+        ax[k + 1].axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def write_ideal_outputs(study: Any, out: str | Path) -> dict[str, str]:
+    """Write the three ideal-denoiser figures and ``mnist_ideal.json`` into ``out``; return their file names."""
+    from classical.ideal_pipeline import study_to_json
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    save_figure(plot_ideal_recovery(study), out / "mnist_ideal_recovery.png", dpi=110)
+    save_figure(plot_locality(study), out / "mnist_locality_cmi.png", dpi=110)
+    save_figure(plot_hybrid_ideal(study), out / "mnist_hybrid_ideal.png", dpi=100)
+    atomic_write_json(out / "mnist_ideal.json", study_to_json(study))
+    return {"recovery_png": "mnist_ideal_recovery.png", "locality_png": "mnist_locality_cmi.png",
+            "hybrid_png": "mnist_hybrid_ideal.png", "json": "mnist_ideal.json"}
+
+
+def ideal_sections(out: str | Path, preset: str = "cpu-small", *, cache_dir: str | Path | None = None
+                   ) -> list[Section]:
+    """Run the ideal-denoiser study at ``preset`` size and return its report sections."""
+    from classical.ideal_pipeline import study_to_json
+
+    study = ideal_study_data(preset, cache_dir=cache_dir)
+    files = write_ideal_outputs(study, out)
+    js = study_to_json(study)
+    rec, loc = study.recovery, study.locality
+    tight = np.nanmax(loc.ratio) if np.isfinite(loc.ratio).any() else float("nan")
+    i, j = np.unravel_index(np.nanargmax(np.where(np.isfinite(loc.ratio), loc.ratio, -1)), loc.ratio.shape)
+    return [
+        Section(
+            title="MNIST: ideal vs trained local denoisers (recovery three ways)",
+            summary=(f"Ideal (training-free) local denoisers on {study.config['n_train']} training digits vs the "
+                     f"trained local nets: ideal MSE <= trained at every t_f for R = "
+                     f"{[r for r, ok in study.ideal_not_worse.items() if ok]} (not for "
+                     f"{[r for r, ok in study.ideal_not_worse.items() if not ok]})."),
+            figures=[files["recovery_png"]], json=files["json"],
+            key_numbers={f"0.03 crossing, {n}": c for n, c in zip(rec.names, rec.crossing)},
+        ),
+        Section(
+            title="MNIST: locality vs CMI, Delta <= I/2 checked exactly",
+            summary=(f"Excess MSE of the ideal local over the ideal global denoiser at the centre pixel against "
+                     f"half the CMI I(X0A : XtC | XtU) on the diffused empirical distribution; tightest cell "
+                     f"2 Delta / I = {tight:.3f} at t = {loc.t[i]:g}, r = {loc.radii[j]}."),
+            figures=[files["locality_png"]], json=files["json"],
+            key_numbers={"max 2 Delta / I": float(tight),
+                         "cells violating Delta <= I/2 by > 3 SE": int(np.sum(
+                             loc.delta - loc.bound > 3 * (loc.delta_se + 0.5 * loc.cmi_se)))},
+        ),
+        Section(
+            title="MNIST: hybrid sampler with ideal local denoisers",
+            summary=(f"Global net only in {js['window']}, ideal local R={study.config['hybrid_R']} elsewhere: "
+                     f"FID {js['fid_hybrid_ideal']:.2f} vs {js['fid_global']:.2f} all-global "
+                     f"(ratio {js['fid_ratio_ideal']:.2f}; trained local: {js['fid_hybrid_trained']:.2f})."),
+            figures=[files["hybrid_png"]], json=files["json"],
+            key_numbers={"fid_global": js["fid_global"], "fid_hybrid_ideal": js["fid_hybrid_ideal"],
+                         "fid_hybrid_trained": js["fid_hybrid_trained"], "real-vs-real floor": study.fid_floor,
+                         **{f"seconds {k}": v for k, v in study.seconds.items()}},
         ),
     ]

@@ -200,3 +200,21 @@ def test_issue13_item9_train_config_validates_every_field(field, value, exc):
     kw = {"model": TINY_LOCAL, "steps": 2, "batch_size": 8, field: value}
     with pytest.raises(exc, match=field):
         TrainConfig(**kw)
+
+
+def test_schedule_free_resume_equals_uninterrupted_and_ends_on_the_average(tmp_path):
+    """Schedule-free AdamW (the authors' optimiser): bit-exact resume; the final weights are the average x."""
+    cfg = TrainConfig(TINY_LOCAL, steps=6, batch_size=16, lr=1e-2, warmup=2, ckpt_every=2, seed=3,
+                      optimizer="schedulefree")
+    data = _blobs(40)
+    full = train(cfg, data, tmp_path / "full.pt", progress=False).model
+    train(cfg, data, tmp_path / "part.pt", stop_after=3, progress=False)
+    mid = {k: v.clone() for k, v in load_checkpoint(tmp_path / "part.pt")["model"].items()}
+    resumed = train(cfg, data, tmp_path / "part.pt", progress=False)
+    for (k, a), b in zip(full.state_dict().items(), resumed.model.state_dict().values()):
+        assert torch.equal(a, b), k
+    ck = load_checkpoint(tmp_path / "full.pt")
+    assert all(g["train_mode"] is False for g in ck["optimizer"]["param_groups"])  # saved in eval mode (x)
+    assert any(not torch.equal(mid[k], v) for k, v in ck["model"].items())
+    with pytest.raises(ValueError, match="optimizer"):
+        TrainConfig(TINY_LOCAL, steps=1, batch_size=8, optimizer="adam")
