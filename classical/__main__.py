@@ -97,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     Returns
     -------
     argparse.ArgumentParser
-        Subcommands ``train``, ``recovery``, ``hybrid``, ``demo``, ``cmi`` and ``ideal``; every option has help and a shown default.
+        Subcommands ``train``, ``recovery``, ``hybrid``, ``demo``, ``cmi`` and ``ideal``; every option has help
+        and a shown default.
     """
     fmt = _HelpFormatter
     p = _OneLineParser(prog=PROG, description=__doc__.splitlines()[0], formatter_class=fmt)
