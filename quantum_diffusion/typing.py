@@ -17,6 +17,9 @@ __all__ = [
     "SeedLike",
     "PetzKind",
     "Picture",
+    "ToricGeometry",
+    "ToricLoops",
+    "ToricMethod",
 ]
 
 #: A square matrix: ``numpy`` array, nested list, or ``qutip.Qobj`` operator.
@@ -33,3 +36,11 @@ SeedLike: TypeAlias = "int | Any | None"
 PetzKind: TypeAlias = Literal["petz", "rotated", "twirled"]
 #: Integration picture for the Petz flow.
 Picture: TypeAlias = Literal["schrodinger", "heisenberg"]
+
+# --- toric code (quantum_diffusion.toric) ---
+#: Which region C is: the rest of the torus, or a square ring of width r_C (Sang-Hsieh).
+ToricGeometry: TypeAlias = Literal["torus", "square"]
+#: Data set: topologically trivial closed loops ([HLZG]) or all closed loops (4 homology sectors).
+ToricLoops: TypeAlias = Literal["trivial", "all"]
+#: CMI estimator of ``toric.toric_cmi``.
+ToricMethod: TypeAlias = Literal["exact", "mc", "stratified", "cv", "stratified_cv"]
