@@ -176,20 +176,21 @@ def stratified_estimate(
         need = 3 * pilot_per_stratum / pilot_fraction
         raise ValueError(f"n_samples = {n} is too small for stratification (need >= {need:.0f})")
     tuples, probs = _explicit_strata(sizes, sampler.p, tail, max_strata)
-    explicit = {t: i for i, t in enumerate(tuples)}
     p_rem = max(0.0, 1.0 - float(probs.sum()))
     strata_p = np.append(probs, p_rem)
     n_strata = strata_p.size
+
+    radix = np.cumprod([1] + [m + 1 for m in sizes[:-1]])  # mixed-radix code of a count tuple
+    explicit_codes = np.array([int(np.dot(t, radix)) for t in tuples], dtype=np.int64)
 
     def counts_for(s: int) -> tuple:
         if s < len(tuples):
             return tuples[s]
         while True:  # rejection on the (cheap) counts: the remainder stratum
-            draw = np.stack([rng.binomial(m, sampler.p, size=4096) for m in sizes], axis=1)
-            for row in draw:
-                t = tuple(int(x) for x in row)
-                if t not in explicit:
-                    return t
+            draw = np.stack([rng.binomial(m, sampler.p, size=65536) for m in sizes], axis=1)
+            hit = np.nonzero(~np.isin(draw @ radix, explicit_codes))[0]
+            if hit.size:
+                return tuple(int(x) for x in draw[hit[0]])
 
     def draw(s: int) -> tuple[float, float]:
         e = np.zeros(2 * sampler.L * sampler.L, dtype=np.uint8)
