@@ -327,6 +327,8 @@ class KacWardBlock:
         self._phase = np.array(ph)
         self._col_edge = self._cols // 2
         self._N = 2 * m
+        self._csc: tuple[np.ndarray, np.ndarray] | None = None
+        self._csc_src: np.ndarray | None = None
         self.ratio_tol = 1e-10
         self.n_refactor = 0
 
@@ -348,9 +350,15 @@ class KacWardBlock:
         """Return the sparse Kac-Ward matrix :math:`I-T`, shape ``(2m, 2m)`` complex."""
         J = _check_couplings(J, (self.n_edges,))
         t = np.tanh(beta * J)
-        data = -self._phase * t[self._col_edge]
-        T = sp.coo_matrix((data, (self._rows, self._cols)), shape=(self._N, self._N))
-        return (sp.identity(self._N, dtype=complex, format="csc") + T.tocsc()).tocsc()
+        if self._csc is None:  # fixed sparsity pattern: I plus the non-backtracking turns (built once)
+            rows = np.concatenate([np.arange(self._N), self._rows])
+            cols = np.concatenate([np.arange(self._N), self._cols])
+            pattern = sp.csc_matrix((np.arange(1, rows.size + 1, dtype=float), (rows, cols)),
+                                    shape=(self._N, self._N))
+            self._csc_src = pattern.data.astype(np.int64) - 1  # entry k of the CSC data <- source index
+            self._csc = (pattern.indices.copy(), pattern.indptr.copy())
+        src = np.concatenate([np.ones(self._N, complex), -self._phase * t[self._col_edge]])
+        return sp.csc_matrix((src[self._csc_src], *self._csc), shape=(self._N, self._N))
 
     def transfer_log_z(self, J: Any, beta: float) -> float:
         r""":math:`\ln Z` of the block by the open column transfer matrix (:func:`log_z_transfer`).
@@ -446,18 +454,15 @@ class KacWardBlock:
         t = np.tanh(beta * J)
         # columns S of T (weights on the column edge)
         Tcols = np.zeros((self._N, S.size), dtype=complex)
-        pos = {int(d): k for k, d in enumerate(S)}
-        sel = np.isin(self._cols, S)
-        for r_, c_, ph in zip(self._rows[sel], self._cols[sel], self._phase[sel]):
-            Tcols[r_, pos[int(c_)]] += ph * t[c_ // 2]
+        pos = np.full(self._N, -1, dtype=np.int64)
+        pos[S] = np.arange(S.size)
+        sel = pos[self._cols] >= 0
+        np.add.at(Tcols, (self._rows[sel], pos[self._cols[sel]]), self._phase[sel] * t[self._cols[sel] // 2])
         K = lu.solve(Tcols)[S, :]  # (2k, 2k)
         out = np.empty(len(fp))
+        ratios = _pattern_ratios(K, fp < 0)
         for f, signs in enumerate(fp):
-            s = np.nonzero(np.repeat(signs < 0, 2))[0]
-            if s.size == 0:
-                out[f] = base
-                continue
-            ratio = np.linalg.det(np.eye(s.size) + 2.0 * K[np.ix_(s, s)])
+            ratio = ratios[f]
             if ratio.real > 0 and abs(ratio.imag) <= self.ratio_tol * abs(ratio):
                 out[f] = base + 0.5 * np.log(ratio.real)
                 continue
@@ -477,6 +482,21 @@ class KacWardBlock:
                                  f"{beta:.3g} on a {self.n}x{self.n} block; identity failed")
             out[f] = self._const(Jf, beta) + 0.5 * float(np.sum(np.log(np.abs(lu_f.U.diagonal()))))
         return out
+
+
+def _pattern_ratios(K: np.ndarray, flipped: np.ndarray) -> np.ndarray:
+    """``det(I + 2 K[s, s])`` for every pattern (row of ``flipped``), batched by the size of ``s``."""
+    sel = np.repeat(flipped, 2, axis=1)  # both directed edges of a flipped edge
+    sizes = sel.sum(axis=1)
+    out = np.ones(len(flipped), dtype=complex)
+    for m in np.unique(sizes):
+        if m == 0:
+            continue
+        rows = np.nonzero(sizes == m)[0]
+        idx = np.array([np.nonzero(sel[f])[0] for f in rows])  # (n_pat, m)
+        sub = K[idx[:, :, None], idx[:, None, :]]
+        out[rows] = np.linalg.det(np.eye(m) + 2.0 * sub)
+    return out
 
 
 def _perm_sign(lu: Any) -> float:
