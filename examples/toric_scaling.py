@@ -15,8 +15,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from quantum_diffusion.sweep import sweep
-from quantum_diffusion.toric.scaling import scaling_point
+import numpy as np
+
+from quantum_diffusion.io import atomic_write_json
+from quantum_diffusion.markov import markov_scan, peak_with_error
+from quantum_diffusion.sweep import load_results, sweep
+from quantum_diffusion.toric.scaling import collapse_fit, pool_batches, scaling_point
+
+#: Reference values the fit is compared with.
+REFERENCES = {"Sang-Hsieh (PRL 134, 070403)": {"p_c": 0.11, "nu": 1.8, "alpha": 1.1},
+              "RBIM Nishimori point (Hasenbusch et al. 2008)": {"p_c": 0.10919, "nu": 1.5}}
 
 P_DEFAULT = [0.05, 0.07, 0.09, 0.10, 0.11, 0.12, 0.13, 0.15, 0.17, 0.20]
 R_DEFAULT = [2, 3, 4, 5, 6, 7, 8]
@@ -27,6 +35,58 @@ def build_grid(ps: list[float], rs: list[int], r_cs: list[int | None], batches: 
     """Batch-major list of sweep points (``r_C = None`` means ``r_C = r``)."""
     return [{"p": p, "r": r, "r_C": rc, "batch": b, "n_samples": batch_size, "method": method}
             for b in range(batches) for rc in r_cs for r in rs for p in ps]
+
+
+def fit_store(store: Path, *, r_min: int = 2, degree: int = 4, n_boot: int = 200, seed: int = 0) -> dict:
+    """Pool the store's batches and fit every geometry: collapse (p_c, nu, alpha) and the peak of xi(p)."""
+    points = pool_batches(load_results(store))
+    out: dict = {"store": str(store), "references": REFERENCES, "r_min": r_min, "degree": degree,
+                 "points": [q.to_dict() for q in points], "geometries": {}}
+    for geom in sorted({q.geometry for q in points}):
+        pts = [q for q in points if q.geometry == geom]
+        p = np.array([q.p for q in pts])
+        r = np.array([q.r for q in pts])
+        cmi = np.array([q.cmi for q in pts])
+        err = np.array([q.stderr for q in pts])
+        res: dict = {"n_points": len(pts), "samples_per_point": [int(min(q.n_samples for q in pts)),
+                                                                  int(max(q.n_samples for q in pts))]}
+        try:
+            res["collapse"] = collapse_fit(p, r, cmi, err, degree=degree, r_min=r_min, n_boot=n_boot,
+                                           seed=seed).to_dict()
+        except ValueError as exc:
+            res["collapse"] = {"error": str(exc)}
+        ps, rs = np.unique(p), np.unique(r)
+        if all(((p == a) & (r == b)).sum() == 1 for a in ps for b in rs):
+            grid = np.array([[cmi[(p == a) & (r == b)][0] for b in rs] for a in ps])
+            egrid = np.array([[err[(p == a) & (r == b)][0] for b in rs] for a in ps])
+            scan = markov_scan(ps, rs, grid, egrid, r_min=r_min)
+            res["markov"] = scan.to_dict()
+            try:
+                res["xi_peak"] = peak_with_error(ps, np.array(scan.xi), np.array(scan.xi_err), seed=seed).to_dict()
+            except ValueError as exc:  # NoInteriorPeakError, or too few p
+                res["xi_peak"] = {"error": str(exc)}
+        out["geometries"][geom] = res
+    return out
+
+
+def _report(fit: dict) -> None:
+    for geom, res in fit["geometries"].items():
+        c = res["collapse"]
+        lo, hi = res["samples_per_point"]
+        print(f"[{geom}] {res['n_points']} points, {lo}-{hi} samples each")
+        if "error" in c:
+            print(f"  collapse: {c['error']}")
+        else:
+            print(f"  collapse: p_c = {c['p_c']:.4f} +- {c['p_c_err']:.4f}, nu = {c['nu']:.2f} +- {c['nu_err']:.2f}, "
+                  f"alpha = {c['alpha']:.2f} +- {c['alpha_err']:.2f}  (chi2/dof {c['chi2_red']:.2f}, "
+                  f"{c['n_points']} points)")
+        pk = res.get("xi_peak", {})
+        if "p_peak" in pk:
+            print(f"  xi(p) peaks at p = {pk['p_peak']:.3f} +- {pk['p_peak_err']:.3f}")
+        elif pk:
+            print(f"  xi(p): {pk['error']}")
+    for name, ref in fit["references"].items():
+        print(f"  reference {name}: " + ", ".join(f"{k} = {v}" for k, v in ref.items()))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,6 +107,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="serial (one process), a local process pool, or a dask.distributed Client")
     ap.add_argument("--workers", type=int, default=1, help="workers for --executor process/dask")
     ap.add_argument("--fit-only", action="store_true", help="skip the sweep, only fit the store")
+    ap.add_argument("--no-fit", action="store_true", help="only run the sweep")
+    ap.add_argument("--r-min-fit", type=int, default=2, help="smallest r in the fits")
+    ap.add_argument("--degree", type=int, default=4, help="degree of the polynomial ln Phi of the collapse")
+    ap.add_argument("--n-boot", type=int, default=200, help="bootstrap replicas of the collapse fit")
+    ap.add_argument("--fit-out", type=Path, default=None,
+                    help="where to write the fit JSON (default: fit.json beside the store)")
     args = ap.parse_args(argv)
 
     if not args.fit_only:
@@ -65,6 +131,11 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             if client is not None:
                 client.close()
+    if args.no_fit:
+        return 0
+    fit = fit_store(args.store, r_min=args.r_min_fit, degree=args.degree, n_boot=args.n_boot, seed=args.seed)
+    atomic_write_json(args.fit_out or args.store.with_name("fit.json"), fit)
+    _report(fit)
     return 0
 
 
