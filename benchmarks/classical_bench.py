@@ -21,8 +21,8 @@ from pathlib import Path
 
 import torch
 
-from classical.experiments import configure_threads, hybrid_panels
 from classical.models import build_model
+from classical.pipeline import configure_threads, hybrid_panels
 from classical.quality import count_flops
 from classical.sampling import hybrid_sample
 from classical.train import TrainConfig, named_config, train

@@ -20,7 +20,6 @@ import numpy as np
 from scipy.linalg import expm
 
 from quantum_diffusion._threads import small_blas
-from quantum_diffusion.classical_limit.experiments import BIMODAL, NOISE
 from quantum_diffusion.classical_limit.lattice import (
     PeriodicGrid,
     apply_reverse_fp,
@@ -29,6 +28,7 @@ from quantum_diffusion.classical_limit.lattice import (
     heat_generator,
     sound_jumps,
 )
+from quantum_diffusion.classical_limit.studies import BIMODAL, NOISE
 from quantum_diffusion.petz import Lindbladian, petz_generator, recover
 
 

@@ -3,8 +3,8 @@
 Modules: :mod:`classical.data` (verified MNIST), :mod:`classical.path` (linear path, velocity/noise/clean/score
 conversions and their link to the reverse Fokker-Planck / Petz dynamics), :mod:`classical.models` (global and
 local U-Nets), :mod:`classical.train` (flow matching, checkpoints, DDP), :mod:`classical.sampling` (Euler and
-hybrid samplers), :mod:`classical.quality` (classifier FID, FLOPs), :mod:`classical.experiments` (recovery,
-hybrid, ``demo_sections``).  Command line: ``python -m classical --help``.
+hybrid samplers), :mod:`classical.quality` (classifier FID, FLOPs), :mod:`classical.pipeline` (recovery and
+hybrid computations; figures in :mod:`quantum_diffusion.demo.mnist`).  Command line: ``python -m classical --help``.
 """
 
-__all__ = ["data", "path", "models", "train", "sampling", "quality", "experiments"]
+__all__ = ["data", "path", "models", "train", "sampling", "quality", "pipeline"]

@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _threads(n: int | None) -> None:
     import torch
 
-    from .experiments import configure_threads
+    from .pipeline import configure_threads
 
     if n is None:
         configure_threads()
@@ -90,8 +90,14 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _pipeline(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")  # this command writes PNGs only
+    from quantum_diffusion.demo.mnist import demo_sections, plot_hybrid, plot_recovery
+    from quantum_diffusion.demo.report import save_figure
+
     from .data import default_cache_dir
-    from .experiments import PipelineConfig, demo_sections, plot_hybrid, plot_recovery, run_pipeline
+    from .pipeline import PipelineConfig, run_pipeline
 
     cfg = PipelineConfig(config=args.config, radii=tuple(args.radii), hybrid_R=args.hybrid_R,
                          window=tuple(args.window), n_samples=args.n_samples,
@@ -105,11 +111,11 @@ def _pipeline(args: argparse.Namespace) -> int:
 
     res = run_pipeline(cfg, recovery=args.cmd == "recovery", hybrid=args.cmd == "hybrid")
     if args.cmd == "recovery":
-        plot_recovery(res["recovery"], args.out / "mnist_recovery.png")
+        save_figure(plot_recovery(res["recovery"]), args.out / "mnist_recovery.png")
         atomic_write_json(args.out / "mnist_recovery.json", res["recovery"])
         print("0.03 crossing (local):", res["recovery"]["crossing_local"])
     else:
-        plot_hybrid(res["hybrid"], res["scan"], args.out / "mnist_hybrid.png")
+        save_figure(plot_hybrid(res), args.out / "mnist_hybrid.png")
         atomic_write_json(args.out / "mnist_hybrid.json", {"hybrid": res["hybrid"], "scan": res["scan"]})
         for k, v in res["hybrid"]["panels"].items():
             print(f"{k:>26}: FID {v['fid']:.2f}  FLOPs x{v['flops_ratio']:.3f}  wall x{v['wall_ratio']:.2f}")

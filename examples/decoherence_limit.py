@@ -5,61 +5,78 @@ flow vs reverse-SDE histogram vs exact p0) and ``decoherence_limit_convergence.p
 package's quantum generators on lattice diagonal states, the central-momentum negative control, and the
 SDE-vs-lattice Kolmogorov distance), each with a JSON of every number shown.
 
-    python examples/decoherence_limit.py --out results/ --n-grid 256 --samples 100000 --steps 800
+    python examples/decoherence_limit.py --n-grid 256 --n-samples 100000 --sde-steps 800
 """
 
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Sequence
-from pathlib import Path
 
-from quantum_diffusion.classical_limit.convergence import convergence_study, hamiltonian_convergence
-from quantum_diffusion.classical_limit.experiments import (
-    plot_convergence,
-    plot_recovery,
-    run_quantum_check,
-    run_recovery,
-    run_sde_levels,
-)
+from quantum_diffusion.demo.classical_limit import convergence_data, plot_convergence, plot_recovery, recovery_data
+from quantum_diffusion.demo.cli import StageLog, configure_progress, example_parser, positive_float, positive_int
+from quantum_diffusion.demo.report import save_figure
 from quantum_diffusion.io import atomic_write_json
+
+NAME = "decoherence_limit"
+#: (reverse-SDE samples, lattice sites, Euler-Maruyama steps) of the SDE-vs-lattice study
+SDE_LEVELS = ((1000, 20, 20), (6000, 40, 60), (36000, 80, 180), (100000, 160, 400))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Command-line options of this example."""
+    ap = example_parser(NAME, __doc__)
+    ap.add_argument("--n-grid", type=positive_int, default=256, help="lattice sites for the recovery figure (>= 8)")
+    ap.add_argument("--length", type=positive_float, default=12.0, help="period of the lattice")
+    ap.add_argument("--gamma", type=positive_float, default=1.0, help="momentum-noise rate")
+    ap.add_argument("--T", type=positive_float, default=1.0, help="forward diffusion time")
+    ap.add_argument("--n-samples", type=positive_int, default=100_000, help="reverse-SDE samples")
+    ap.add_argument("--sde-steps", type=positive_int, default=800,
+                    help="Euler-Maruyama steps of the reverse SDE over the whole time interval [0, T]")
+    ap.add_argument("--ns", type=positive_int, nargs="+", default=[16, 32, 64, 128, 256],
+                    help="lattice sizes of the h-refinement study (>= 2 sizes, each >= 8)")
+    ap.add_argument("--quantum-n", type=positive_int, default=24,
+                    help="lattice size of the full quantum recover() check")
+    ap.add_argument("--sde-levels", type=positive_int, default=len(SDE_LEVELS),
+                    help=f"how many of the (samples, sites, steps) levels {SDE_LEVELS} the SDE-vs-lattice study runs")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the SDE samples")
+    return ap
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default="results", help="output directory (default: results/)")
-    ap.add_argument("--n-grid", type=int, default=256, help="lattice sites for the recovery figure")
-    ap.add_argument("--length", type=float, default=12.0, help="period of the lattice")
-    ap.add_argument("--gamma", type=float, default=1.0, help="momentum-noise rate")
-    ap.add_argument("--T", type=float, default=1.0, help="forward diffusion time")
-    ap.add_argument("--samples", type=int, default=100_000, help="reverse-SDE samples")
-    ap.add_argument("--steps", type=int, default=800, help="Euler-Maruyama steps")
-    ap.add_argument("--ns", type=int, nargs="+", default=[16, 32, 64, 128, 256], help="grids for the h study")
-    ap.add_argument("--quantum-n", type=int, default=24, help="lattice size of the full quantum recover() check")
-    ap.add_argument("--seed", type=int, default=0)
+    """Run the example; return the exit status."""
+    ap = build_parser()
     args = ap.parse_args(argv)
-    out = Path(args.out)
+    if min(args.n_grid, args.quantum_n, *args.ns) < 8:
+        ap.error("--n-grid, --quantum-n and every --ns must be >= 8 lattice sites")
+    if args.sde_levels > len(SDE_LEVELS):
+        ap.error(f"--sde-levels must be <= {len(SDE_LEVELS)}, got {args.sde_levels}")
+    if len(set(args.ns)) < 2:
+        ap.error(f"--ns needs at least two different sizes for a slope, got {args.ns}")
+    configure_progress()
+    import matplotlib
+
+    matplotlib.use("Agg")
+    log = StageLog(NAME)
+    out = args.out
     out.mkdir(parents=True, exist_ok=True)
+    log(f"recovery on {args.n_grid} sites, {args.n_samples} SDE samples; quantum check on {args.quantum_n} sites")
+    rd = recovery_data(quantum_n=args.quantum_n, n_grid=args.n_grid, length=args.length, gamma=args.gamma, T=args.T,
+                       n_samples=args.n_samples, n_steps=args.sde_steps, seed=args.seed)
+    save_figure(plot_recovery(rd), out / "decoherence_limit_recovery.png", dpi=110)
+    atomic_write_json(out / "decoherence_limit_recovery.json", rd)
+    log(f"h-refinement on {sorted(args.ns)} and {args.sde_levels} SDE levels")
+    cd = convergence_data(sorted(args.ns), levels=SDE_LEVELS[:args.sde_levels], gamma=args.gamma,
+                          length=args.length, T=args.T, seed=args.seed, sympy=False)
+    save_figure(plot_convergence(cd), out / "decoherence_limit_convergence.png", dpi=110)
+    atomic_write_json(out / "decoherence_limit_convergence.json", cd)
 
-    t0 = time.perf_counter()
-    rec = run_recovery(n_grid=args.n_grid, length=args.length, gamma=args.gamma, T=args.T,
-                       n_samples=args.samples, n_steps=args.steps, seed=args.seed)
-    quantum = run_quantum_check(args.quantum_n, length=args.length, gamma=args.gamma, T=args.T)
-    plot_recovery(rec, out / "decoherence_limit_recovery.png")
-    atomic_write_json(out / "decoherence_limit_recovery.json", {"recovery": rec, "quantum_check": quantum})
-    conv = convergence_study(args.ns, gamma=args.gamma).to_dict()
-    ham = hamiltonian_convergence(args.ns, gamma=args.gamma, kinds=(("petz", 0.0), ("rotated", 0.7)))
-    levels = run_sde_levels(length=args.length, gamma=args.gamma, T=args.T, seed=args.seed)
-    plot_convergence(conv, levels, out / "decoherence_limit_convergence.png", ham)
-    atomic_write_json(out / "decoherence_limit_convergence.json",
-                      {"convergence": conv, "hamiltonian": ham, "sde_levels": levels})
-
+    rec, conv = rd["recovery"], cd["convergence"]
     print(f"KS SDE vs lattice: from p_T {rec['ks_sde_vs_lattice_from_pT']:.4f}, "
           f"from noise {rec['ks_sde_vs_lattice_from_noise']:.4f}")
     print("slopes:", {k: round(v, 3) for k, v in conv["slopes"].items()})
-    print("quantum recover() vs lattice:", quantum["kinds"])
-    print(f"wrote {out}/decoherence_limit_*.png/.json in {time.perf_counter() - t0:.1f} s")
+    print("quantum recover() vs lattice:", rd["quantum_check"]["kinds"])
+    log(f"wrote {out}/decoherence_limit_*.png/.json")
     return 0
 
 

@@ -10,40 +10,68 @@ radius-r neighbourhood (one-shot exact map and continuous backward flow), compar
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+from collections.abc import Sequence
 
+from quantum_diffusion.demo.cli import (
+    StageLog,
+    configure_progress,
+    example_parser,
+    nonnegative_float,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+)
+from quantum_diffusion.demo.petz import local_recovery_data, plot_local_recovery
+from quantum_diffusion.demo.report import save_figure
 from quantum_diffusion.io import atomic_write_json
-from quantum_diffusion.petz.experiments import figure_local_recovery, local_recovery_experiment
+
+NAME = "local_recovery_chain"
 
 
-def main(argv: list[str] | None = None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=10, help="ring length (qubits)")
-    ap.add_argument("--beta", type=float, default=1.0)
-    ap.add_argument("--J", type=float, default=1.0)
-    ap.add_argument("--h", type=float, default=1.0)
-    ap.add_argument("--noise", choices=["amplitude_damping", "depolarizing"], default="amplitude_damping")
-    ap.add_argument("--gamma", type=float, default=1.0)
-    ap.add_argument("--t", type=float, default=1.0)
-    ap.add_argument("--radii", type=int, nargs="+", default=[0, 1, 2, 3],
+def build_parser() -> argparse.ArgumentParser:
+    """Command-line options of this example."""
+    ap = example_parser(NAME, __doc__)
+    ap.add_argument("--n", type=positive_int, default=10, help="ring length (qubits, >= 3)")
+    ap.add_argument("--beta", type=nonnegative_float, default=1.0, help="inverse temperature of the Gibbs state")
+    ap.add_argument("--J", type=float, default=1.0, help="ZZ coupling of the TFIM")
+    ap.add_argument("--h", type=float, default=1.0, help="transverse field of the TFIM")
+    ap.add_argument("--noise", choices=["amplitude_damping", "depolarizing"], default="amplitude_damping",
+                    help="one-site noise channel exp(t L_A)")
+    ap.add_argument("--gamma", type=positive_float, default=1.0, help="noise rate")
+    ap.add_argument("--t", type=positive_float, default=1.0, help="noise time")
+    ap.add_argument("--radii", type=nonnegative_int, nargs="+", default=[0, 1, 2, 3],
                     help="radii for the one-shot map (r=3 at n=10 uses the matrix-free kernel, about a minute)")
-    ap.add_argument("--flow-radii", type=int, nargs="*", default=[0, 1], help="radii for the backward flow")
-    ap.add_argument("--out", type=Path, default=Path("results"))
+    ap.add_argument("--flow-radii", type=nonnegative_int, nargs="*", default=[0, 1],
+                    help="radii for the continuous backward flow")
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the example; return the exit status."""
+    ap = build_parser()
     args = ap.parse_args(argv)
-    data = local_recovery_experiment(n=args.n, beta=args.beta, J=args.J, h=args.h, noise=args.noise,
-                                     gamma=args.gamma, t=args.t, radii=args.radii, flow_radii=args.flow_radii)
+    if args.n < 3:
+        ap.error(f"--n must be >= 3 for a ring, got {args.n}")
+    configure_progress()
+    import matplotlib
+
+    matplotlib.use("Agg")
+    log = StageLog(NAME)
+    log(f"TFIM ring n={args.n}: one-shot radii {args.radii}, flow radii {args.flow_radii}")
+    data = local_recovery_data(args.n, beta=args.beta, J=args.J, h=args.h, noise=args.noise, gamma=args.gamma,
+                               t=args.t, radii=args.radii, flow_radii=args.flow_radii, progress=log)
     args.out.mkdir(parents=True, exist_ok=True)
-    figure_local_recovery(data, args.out / "local_recovery_chain.png")
-    atomic_write_json(args.out / "local_recovery_chain.json", data)
+    save_figure(plot_local_recovery(data), args.out / f"{NAME}.png")
+    atomic_write_json(args.out / f"{NAME}.json", data)
     for r, td in zip(data["radii"], data["td_one_shot"]):
         print(f"r={r}: TD one-shot = {td:.3e}")
     for r, td in zip(data["flow_radii"], data["td_flow"]):
         print(f"r={r}: TD flow     = {td:.3e}")
     for r, b in zip(data["cmi_radii"], data["sqrt_cmi"]):
         print(f"r={r}: sqrt(CMI)   = {b:.3e}")
-    print(f"total {data['seconds_total']:.1f} s")
-    return data
+    log(f"wrote {args.out / NAME}.png/.json")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

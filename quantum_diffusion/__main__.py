@@ -10,17 +10,22 @@ __all__ = ["main"]
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    from .demo import AREAS
+    from .demo.runner import AREAS
 
     parser = argparse.ArgumentParser(
         prog="python -m quantum_diffusion",
         description="Diffusion models through the lens of open quantum systems.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="run the main job: figures + JSON + results/README.md")
-    demo.add_argument("--out", default="results", help="output directory (default: results)")
-    demo.add_argument("--only", nargs="+", choices=list(AREAS), help="run only these areas")
-    demo.add_argument("--skip", nargs="+", choices=list(AREAS), default=[], help="skip these areas")
+    demo = sub.add_parser("demo", help="run the main job: figures + JSON + results/README.md",
+                          description="Run the demo areas; each writes PNG + JSON files and its sections of "
+                                      "OUT/README.md. Rerunning some areas (--only) replaces their sections and "
+                                      "keeps the others'.",
+                          formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    demo.add_argument("--out", default="results", help="output directory")
+    demo.add_argument("--only", nargs="+", choices=list(AREAS), metavar="AREA",
+                      help=f"run only these areas (default: all of {', '.join(AREAS)})", default=argparse.SUPPRESS)
+    demo.add_argument("--skip", nargs="+", choices=list(AREAS), default=[], metavar="AREA", help="skip these areas")
     sub.add_parser("conventions", help="print the package's conventions (HHW, SF, vectorisation, time)")
     return parser
 
@@ -34,9 +39,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(conventions.__doc__)
         return 0
     if args.command == "demo":
-        from .demo import AREAS, run_demo
+        from .demo.cli import configure_progress
+        from .demo.runner import AREAS, run_demo
 
-        areas = [a for a in (args.only or list(AREAS)) if a not in args.skip]
+        configure_progress()
+
+        areas = [a for a in getattr(args, "only", list(AREAS)) if a not in args.skip]
         sections, failed = run_demo(args.out, areas)
         print(f"wrote {args.out}/README.md with {len(sections)} section(s)")
         if failed:

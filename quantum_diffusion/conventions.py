@@ -108,7 +108,7 @@ def hhw_to_sf(gamma: np.ndarray, hbar: float = 2.0) -> np.ndarray:
 
 
 def sf_to_hhw(cov: np.ndarray, hbar: float = 2.0) -> np.ndarray:
-    """strawberryfields covariance -> HHW covariance."""
+    """Convert a strawberryfields covariance to the HHW covariance."""
     return thewalrus_to_hhw(cov, hbar)
 
 

@@ -13,10 +13,10 @@ import scipy.integrate
 
 from quantum_diffusion import __main__ as cli
 from quantum_diffusion import _validation as val
-from quantum_diffusion import demo
 from quantum_diffusion._sf_compat import ensure_simps_alias, import_strawberryfields
+from quantum_diffusion.demo import runner
+from quantum_diffusion.demo.report import Section
 from quantum_diffusion.io import atomic_write_json
-from quantum_diffusion.report import Section
 
 
 def test_density_matrix_validation_names_the_problem():
@@ -83,7 +83,7 @@ def fake_areas(monkeypatch):
     bad.demo_sections = _broken_area
     monkeypatch.setitem(sys.modules, "qd_fake_area", mod)
     monkeypatch.setitem(sys.modules, "qd_broken_area", bad)
-    monkeypatch.setattr(demo, "AREAS", {"fake": "qd_fake_area", "broken": "qd_broken_area"})
+    monkeypatch.setattr(runner, "AREAS", {"fake": "qd_fake_area", "broken": "qd_broken_area"})
 
 
 def test_cli_demo_writes_report_and_flags_failures(tmp_path, fake_areas, capsys):

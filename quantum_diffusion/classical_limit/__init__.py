@@ -10,7 +10,7 @@ Modules (theory note ``petz.md`` sections 3, 8, 9; conventions: see quantum_diff
 * :mod:`.convergence` - O(h^2) grid-refinement study of the package's quantum generators.
 * :mod:`.symbolic` - sympy proofs of (P.26)-(P.31) (residuals that simplify to 0).
 * :mod:`.sde` - Euler-Maruyama reverse SDE with the exact score of a diffused Gaussian mixture.
-* :mod:`.experiments` - demo sections (figures + JSON).
+* :mod:`.studies` - the computations behind the demo figures (recovery, SDE levels, quantum check).
 """
 
 from .convergence import ConvergenceResult, convergence_study, fit_slope, smooth_test_problem

@@ -53,7 +53,7 @@ class TestProblem:
 
 
 def smooth_test_problem() -> TestProblem:
-    r"""The default test problem (periodic, length :math:`2\pi`); derivatives are exact (sympy ``lambdify``)."""
+    r"""Return the default test problem (periodic, length :math:`2\pi`); derivatives are exact (sympy ``lambdify``)."""
     x = sp.Symbol("x", real=True)
     p = sp.exp(sp.sin(x) + sp.cos(2 * x) / 2)
     f = sp.exp(sp.Rational(4, 5) * sp.cos(x - sp.Rational(3, 10))) * (1 + sp.sin(3 * x) / 5)

@@ -124,7 +124,7 @@ def reverse_rates(rates: Any, p: Any) -> np.ndarray:
 
 
 def master_generator(rates: Any) -> np.ndarray:
-    r"""Generator ``G`` of the classical master equation :math:`\dot p = G p` (columns sum to zero).
+    r"""Return the generator ``G`` of the classical master equation :math:`\dot p = G p` (columns sum to zero).
 
     .. math::
 
@@ -150,7 +150,7 @@ def master_generator(rates: Any) -> np.ndarray:
 
 
 def reverse_generator(rates: Any, p: Any) -> np.ndarray:
-    r"""Generator of the reverse-time (Bayes / Petz) master equation for reference ``p`` (P.35).
+    r"""Return the generator of the reverse-time (Bayes / Petz) master equation for reference ``p`` (P.35).
 
     .. math::
 
@@ -214,7 +214,7 @@ def _check_superop(superop: Any) -> tuple[np.ndarray, int]:
 
 
 def diagonal_block(superop: Any) -> np.ndarray:
-    r"""The diagonal-to-diagonal block :math:`\mathcal S_{(kk),(ll)}` of a row-major superoperator.
+    r"""Return the diagonal-to-diagonal block :math:`\mathcal S_{(kk),(ll)}` of a row-major superoperator.
 
     For a superoperator that maps diagonal matrices to diagonal matrices this is the classical
     generator acting on the vector of diagonal entries.  The diagonal indices ``k * (d + 1)`` are the same

@@ -87,6 +87,7 @@ class PeriodicGrid:
     x0: float = 0.0
 
     def __post_init__(self) -> None:
+        """Validate the number of sites and the length."""
         if int(self.n) != self.n or self.n < 3:
             raise ValueError(f"a periodic grid needs an integer n >= 3 sites, got {self.n!r}")
         if not np.isfinite(self.length) or self.length <= 0:
@@ -149,7 +150,7 @@ def central_momentum(grid: PeriodicGrid) -> np.ndarray:
 
 
 def sound_jumps(grid: PeriodicGrid, gamma: float = 1.0) -> list[np.ndarray]:
-    r"""The sound lattice jump operators (P.32).
+    r"""Return the sound lattice jump operators (P.32).
 
     .. math::
 

@@ -59,6 +59,7 @@ class GaussianMixture1D:
     stds: np.ndarray = field(repr=True)
 
     def __post_init__(self) -> None:
+        """Validate weights, means and standard deviations."""
         w = np.atleast_1d(as_array(self.weights, "weights", dtype=float))
         m = np.atleast_1d(as_array(self.means, "means", dtype=float))
         s = np.atleast_1d(as_array(self.stds, "stds", dtype=float))
@@ -73,8 +74,9 @@ class GaussianMixture1D:
         object.__setattr__(self, "stds", s)
 
     def diffused(self, t: float, gamma: float = 1.0) -> GaussianMixture1D:
-        r"""The mixture after heat flow :math:`\partial_tp=\tfrac\gamma2p''` for time ``t`` (variances grow by
-        :math:`\gamma t`).
+        r"""Return the mixture after heat flow :math:`\partial_tp=\tfrac\gamma2p''` for time ``t``.
+
+        The variances grow by :math:`\gamma t`.
 
         Raises
         ------
@@ -119,7 +121,7 @@ class GaussianMixture1D:
         return sum(ri * ((m - x) / s**2) for ri, m, s in zip(r, self.means, self.stds))
 
     def score_derivative(self, x: Any) -> np.ndarray:
-        r"""Derivative of the score.
+        r"""Return the derivative of the score.
 
         .. math::
 

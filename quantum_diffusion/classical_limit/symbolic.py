@@ -50,7 +50,7 @@ _psi = sp.Function("psi")(x)
 
 
 def symbols() -> dict[str, sp.Expr]:
-    """The symbols used: ``x``, ``gamma`` (>0), ``theta`` (real), densities ``f(x)``, ``p(x)`` (>0), test ``psi(x)``."""
+    """Return the symbols: ``x``, ``gamma`` (>0), ``theta`` (real), densities ``f(x)``, ``p(x)`` (>0), ``psi(x)``."""
     return {"x": x, "gamma": gamma, "theta": theta, "f": _f, "p": _p, "psi": _psi}
 
 
@@ -59,7 +59,7 @@ def _score() -> sp.Expr:
 
 
 def _P(g: sp.Expr) -> sp.Expr:
-    """Momentum :math:`\\hat p=-i\\partial_x`."""
+    r"""Momentum :math:`\hat p=-i\partial_x`."""
     return -sp.I * sp.diff(g, x)
 
 
@@ -130,8 +130,10 @@ def residual_backward_jump() -> sp.Expr:
 
 
 def _backward_jump(th: sp.Expr) -> tuple[Op, Op]:
-    r"""Derived :math:`L_b^\theta=\sigma^{a}L^\dagger\sigma^{-a}` and its adjoint
-    :math:`\sigma^{-\bar a}L\sigma^{\bar a}`."""
+    r"""Derive :math:`L_b^\theta=\sigma^{a}L^\dagger\sigma^{-a}` and its adjoint.
+
+    The adjoint is :math:`\sigma^{-\bar a}L\sigma^{\bar a}`.
+    """
     a = (1 + sp.I * th) / 2
     ab = (1 - sp.I * th) / 2
     lb = _scale(sp.sqrt(gamma), _compose(_mul(_p**a), _P, _mul(_p ** (-a))))
@@ -171,8 +173,10 @@ def _reverse_fp() -> sp.Expr:
 
 
 def residual_total() -> tuple[sp.Expr, sp.Expr]:
-    r"""(P.30): residuals of (i) :math:`-i[H_b,f]+\mathcal D[L_b](f)-\mathcal B_{\rm FP}(f)` and
-    (ii) the Bayes form :math:`p\,\mathcal L^\dagger(f/p)-f\,\mathcal L(p)/p-\mathcal B_{\rm FP}(f)` (P.7),
+    r"""Return the residuals of (P.30), Hamiltonian and Bayes forms.
+
+    (i) :math:`-i[H_b,f]+\mathcal D[L_b](f)-\mathcal B_{\rm FP}(f)` and (ii) the Bayes form
+    :math:`p\,\mathcal L^\dagger(f/p)-f\,\mathcal L(p)/p-\mathcal B_{\rm FP}(f)` (P.7),
     with :math:`\mathcal B_{\rm FP}(f)=\tfrac\gamma2f''-\gamma(fs)'`.
 
     Examples
@@ -192,8 +196,11 @@ def _h_rotated(th: sp.Expr) -> Op:
 
 
 def residual_rotated() -> tuple[sp.Expr, sp.Expr]:
-    r"""(P.31), symbolic :math:`\theta`: residuals of :math:`\mathcal D[L_b^\theta](f)-\text{(P.28)}` and
-    :math:`-i[H_b^\theta,f]+\mathcal D[L_b^\theta](f)-\text{(P.30)}`."""
+    r"""Return the residuals of (P.31) for symbolic :math:`\theta`.
+
+    :math:`\mathcal D[L_b^\theta](f)-\text{(P.28)}` and
+    :math:`-i[H_b^\theta,f]+\mathcal D[L_b^\theta](f)-\text{(P.30)}`.
+    """
     s = _score()
     m28 = gamma * (sp.diff(_f, x, 2) / 2 - s * sp.diff(_f, x) / 2 - sp.diff(s, x) * _f)
     diss = _p28(theta)
@@ -208,7 +215,7 @@ def twirl_density() -> sp.Expr:
 
 @lru_cache(maxsize=1)
 def twirl_moments() -> tuple[sp.Expr, sp.Expr]:
-    r"""The twirl density's moments :math:`\int\beta_0\,d\theta` and :math:`\int\theta\beta_0\,d\theta`.
+    r"""Return the twirl density's moments :math:`\int\beta_0\,d\theta` and :math:`\int\theta\beta_0\,d\theta`.
 
     The first moment is obtained from parity: :math:`\beta_0(-\theta)-\beta_0(\theta)` simplifies to 0 and
     :math:`\theta\beta_0` is absolutely integrable (:math:`\beta_0\sim\pi e^{-\pi|\theta|}`), so the odd integrand

@@ -1,29 +1,10 @@
-"""Random test systems for the Petz tests: seeded random H, jumps and full-rank references."""
+"""Random test systems for the Petz tests (from the shared ``tests/systems``): seeded H, jumps, references."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from quantum_diffusion.petz import Lindbladian
-
-
-def random_hermitian(rng: np.random.Generator, d: int, scale: float = 1.0) -> np.ndarray:
-    a = rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))
-    return scale * 0.5 * (a + a.conj().T)
-
-
-def random_state(rng: np.random.Generator, d: int, mix: float = 0.3) -> np.ndarray:
-    """Random full-rank density matrix: a Wishart state mixed with the identity (smallest eigenvalue >= mix/d)."""
-    a = rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))
-    s = a @ a.conj().T
-    return (1 - mix) * s / np.trace(s).real + mix * np.eye(d) / d
-
-
-def random_lindbladian(rng: np.random.Generator, d: int, n_jumps: int = 2, h_scale: float = 0.5,
-                       j_scale: float = 0.3) -> Lindbladian:
-    jumps = [j_scale * (rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))) for _ in range(n_jumps)]
-    return Lindbladian(random_hermitian(rng, d, h_scale), jumps)
+from systems.random_systems import random_hermitian, random_lindbladian, random_state
 
 
 class Systems:

@@ -1,11 +1,11 @@
-"""Experiment helpers: threshold crossing, hybrid panel schedules, CLI."""
+"""Pipeline helpers: threshold crossing, hybrid panel schedules, CLI."""
 
 import numpy as np
 import pytest
 import torch
 
 from classical.__main__ import main
-from classical.experiments import hybrid_panels, threshold_crossing
+from classical.pipeline import hybrid_panels, threshold_crossing
 from classical.sampling import step_assignment, validate_schedule
 from classical.train import load_checkpoint
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from quantum_diffusion.gaussian.experiments import demo_sections, phase_diagram_data, repair_map_data
+from quantum_diffusion.demo.gaussian import demo_sections, phase_diagram_data, repair_map_data
 
 
 def test_phase_diagram_has_no_sign_disagreement() -> None:

@@ -1,4 +1,4 @@
-r"""MNIST experiments: recovery (local-denoiser failure window), hybrid sampler, sample quality, compute; demo.
+r"""MNIST pipeline computations: recovery (local-denoiser failure window), hybrid sampler, sample quality, compute.
 
 Recovery (Fig. 3b / S2 of the paper)
     Test images :math:`x_0` are diffused to :math:`x_{t_f} = (1-t_f)x_0 + t_f z` (one fixed z per image) and
@@ -13,12 +13,11 @@ Hybrid (Fig. 4)
     both also as ratios to the global sampler at the same number of steps.  Plus a scan of the window edges.
 
 All models are trained (or resumed) from checkpoints in ``<cache>/checkpoints/<config>/``; a second run only
-evaluates.  Entry point for ``make demo``: :func:`demo_sections`.
+evaluates.  Figures, JSON and report sections: :mod:`quantum_diffusion.demo.mnist`.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -29,9 +28,6 @@ import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
-
-from quantum_diffusion.io import atomic_write_json
-from quantum_diffusion.report import Section
 
 from .data import default_cache_dir, load_mnist
 from .path import interpolate
@@ -49,7 +45,6 @@ __all__ = [
     "hybrid_experiment",
     "window_scan",
     "run_pipeline",
-    "demo_sections",
 ]
 
 MSE_THRESHOLD = 0.03
@@ -89,6 +84,7 @@ class PipelineConfig:
     train_overrides: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        """Validate the sizes and normalise ``cache_dir`` to a Path."""
         if self.hybrid_R not in self.radii:
             raise ValueError(f"hybrid_R={self.hybrid_R} must be one of the trained radii {self.radii}")
         lo, hi = self.window
@@ -100,8 +96,10 @@ class PipelineConfig:
 
 
 def configure_threads(max_threads: int = 2) -> int:
-    """Set torch's intra-op threads: ``min(max_threads, cores)``, or 1 when the machine is already busy
-    (load average >= cores/2; two OpenMP threads spinning against other jobs are several times slower)."""
+    """Set torch's intra-op threads: ``min(max_threads, cores)``, or 1 when the machine is already busy.
+
+    Busy means load average >= cores/2: two OpenMP threads spinning against other jobs are several times slower.
+    """
     cores = os.cpu_count() or 1
     n = min(max_threads, cores)
     try:
@@ -191,7 +189,7 @@ def recovery_experiment(glob: nn.Module, local: dict[int, nn.Module], images: to
 
 
 def hybrid_panels(glob: nn.Module, loc: nn.Module, window: tuple[float, float]) -> dict[str, list[Segment]]:
-    """The schedules compared: panels (a)-(d) of Fig. 4 and two diagnostics."""
+    """Return the schedules compared: panels (a)-(d) of Fig. 4 and two diagnostics."""
     lo, hi = window
     return {
         "global": [Segment(0.0, 1.0, glob, "global")],
@@ -228,7 +226,7 @@ def _flops_per_sample(segs: list[Segment], n_steps: int, shape: tuple[int, ...])
 def hybrid_experiment(glob: nn.Module, loc: nn.Module, quality: _Quality, *, window: tuple[float, float],
                       n_samples: int = 256, n_steps: int = 32, seed: int = 0, shape=(1, 28, 28),
                       progress: bool = True) -> dict[str, Any]:
-    """Samples, FID, confident-label rate, FLOPs and wall time of every panel of :func:`hybrid_panels`."""
+    """Measure samples, FID, confident-label rate, FLOPs and wall time of every panel of :func:`hybrid_panels`."""
     x1 = torch.randn((n_samples, *shape), generator=torch.Generator().manual_seed(seed)).to(_device(glob))
     out: dict[str, Any] = {"window": list(window), "n_samples": n_samples, "n_steps": n_steps, "panels": {}}
     samples = {}
@@ -304,132 +302,3 @@ def run_pipeline(cfg: PipelineConfig, *, progress: bool = True, recovery: bool =
                                   n_samples=cfg.n_samples, n_steps=cfg.n_steps, progress=progress)
     res["seconds"] = time.perf_counter() - t0
     return res
-
-
-# ----------------------------------------------------------------------------------------------- figures
-def _grid(imgs: np.ndarray, ncol: int = 8) -> np.ndarray:
-    n, h, w = imgs.shape
-    nrow = math.ceil(n / ncol)
-    out = np.ones((nrow * (h + 1) + 1, ncol * (w + 1) + 1))
-    for k in range(n):
-        r, c = divmod(k, ncol)
-        out[1 + r * (h + 1):1 + r * (h + 1) + h, 1 + c * (w + 1):1 + c * (w + 1) + w] = imgs[k]
-    return out
-
-
-def plot_recovery(rec: dict[str, Any], path: Path) -> None:
-    """MSE curves and matrix with the 0.03 threshold, plus one example image per (model, t_f)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(1, 3, figsize=(15, 4.2))
-    t = np.array(rec["t_f"])
-    for i, R in enumerate(rec["R"]):
-        ax[0].semilogy(t, rec["mse_local"][i], "o-", label=f"local R={R}")
-    ax[0].semilogy(t, rec["mse_global"], "ks-", label="global")
-    ax[0].axhline(rec["threshold"], color="orange", ls="--", label="0.03")
-    ax[0].set(xlabel="$t_f$", ylabel="recovery MSE", title="denoise from $t_f$ to 0")
-    ax[0].legend(fontsize=8)
-    half = 0.5 * (t[-1] - t[0]) / max(1, len(t) - 1)
-    im = ax[1].imshow(np.log10(rec["mse_local"]), aspect="auto", origin="lower", cmap="viridis",
-                      extent=(t[0] - half, t[-1] + half, -0.5, len(rec["R"]) - 0.5))
-    ax[1].set_yticks(range(len(rec["R"])), [str(r) for r in rec["R"]])
-    if len(rec["R"]) > 1:
-        ax[1].contour(t, np.arange(len(rec["R"])), rec["mse_local"], levels=[rec["threshold"]], colors="orange")
-    ax[1].set(xlabel="$t_f$", ylabel="R", title="log10 MSE (local), orange = 0.03")
-    fig.colorbar(im, ax=ax[1])
-    ex = rec["examples"]
-    rows = [ex[r] for r in range(ex.shape[0])]
-    ax[2].imshow(np.clip(_grid(np.concatenate(rows), ncol=ex.shape[1]), 0, 1), cmap="gray")
-    ax[2].set_title("rows: noisy, global, " + ", ".join(f"R={r}" for r in rec["R"]), fontsize=9)
-    ax[2].axis("off")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def plot_hybrid(hyb: dict[str, Any], scan: dict[str, Any], path: Path) -> None:
-    """Sample grids of every panel and the window-edge FID scan."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    names = list(hyb["samples"])
-    fig, ax = plt.subplots(2, 4, figsize=(16, 8.4))
-    ax = ax.ravel()
-    for k, name in enumerate(names):
-        p = hyb["panels"][name]
-        ax[k].imshow(_grid(hyb["samples"][name]), cmap="gray", vmin=0, vmax=1)
-        ax[k].set_title(f"{name}\nFID {p['fid']:.2f}, conf {p['confident_rate']:.2f}, "
-                        f"FLOPs x{p['flops_ratio']:.2f}", fontsize=9)
-        ax[k].axis("off")
-    im = ax[6].imshow(scan["fid"], origin="lower", cmap="magma_r")
-    ax[6].set_xticks(range(len(scan["t_up"])), [str(v) for v in scan["t_up"]])
-    ax[6].set_yticks(range(len(scan["t_dn"])), [str(v) for v in scan["t_dn"]])
-    for i in range(len(scan["t_dn"])):
-        for j in range(len(scan["t_up"])):
-            if np.isfinite(scan["fid"][i, j]):
-                ax[6].text(j, i, f"{scan['fid'][i, j]:.1f}\n{scan['flops_ratio'][i, j]:.2f}", ha="center",
-                           va="center", fontsize=7, color="cyan")
-    ax[6].set(xlabel="$t_{up}$", ylabel="$t_{dn}$", title="FID (and FLOP ratio): global only in window")
-    fig.colorbar(im, ax=ax[6])
-    ax[7].axis("off")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
-
-def write_outputs(res: dict[str, Any], out: Path) -> dict[str, str]:
-    """Write the recovery/hybrid figures and one JSON per figure; return their file names."""
-    out.mkdir(parents=True, exist_ok=True)
-    plot_recovery(res["recovery"], out / "mnist_recovery.png")
-    plot_hybrid(res["hybrid"], res["scan"], out / "mnist_hybrid.png")
-    rec = {k: v for k, v in res["recovery"].items()}
-    common = {k: res[k] for k in ("config", "parameters", "reference", "train_seconds_this_run", "threads")}
-    atomic_write_json(out / "mnist_recovery.json", {**common, "recovery": rec})
-    atomic_write_json(out / "mnist_hybrid.json", {**common, "hybrid": res["hybrid"], "scan": res["scan"]})
-    return {"recovery_png": "mnist_recovery.png", "recovery_json": "mnist_recovery.json",
-            "hybrid_png": "mnist_hybrid.png", "hybrid_json": "mnist_hybrid.json"}
-
-
-def demo_sections(out: Path, cfg: PipelineConfig | None = None) -> list[Section]:
-    """Run the ``cpu-small`` recovery + hybrid pipeline (resuming cached checkpoints) and return its sections."""
-    out = Path(out)
-    configure_threads()
-    cfg = cfg or PipelineConfig()
-    res = run_pipeline(cfg, progress=True)
-    files = write_outputs(res, out)
-    rec, hyb = res["recovery"], res["hybrid"]["panels"]
-    R = cfg.hybrid_R
-    i = rec["R"].index(R)
-    cross = rec["crossing_local"][R]
-    key_rec = {f"MSE local R={R} at t_f={t:g}": float(rec["mse_local"][i, j]) for j, t in enumerate(rec["t_f"])
-               if t in (0.2, 0.4, 0.6)}
-    key_rec.update({f"MSE global at t_f={t:g}": float(rec["mse_global"][j]) for j, t in enumerate(rec["t_f"])
-                    if t in (0.2, 0.4, 0.6)})
-    key_rec[f"0.03 crossing, local R={R}"] = cross if cross is not None else "none"
-    hw = hyb["global in window"]
-    return [
-        Section(
-            title="MNIST: local denoisers fail near the transition (recovery)",
-            summary=(f"Test digits diffused to t_f and denoised back by strictly local nets (R in {list(rec['R'])}) "
-                     f"and the global U-Net ({cfg.config}); the local MSE crosses 0.03 at t_f = "
-                     f"{cross if cross is None else round(cross, 3)} for R={R}."),
-            figures=[files["recovery_png"]], json=files["recovery_json"], key_numbers=key_rec,
-        ),
-        Section(
-            title="MNIST: hybrid sampler (global net only in the transition window)",
-            summary=(f"Samples with the global net only on t in {list(cfg.window)} and the local R={R} net elsewhere "
-                     f"reach FID {hw['fid']:.2f} vs {hyb['global']['fid']:.2f} for global-only, at "
-                     f"{hw['flops_ratio']:.2f} of its FLOPs and {hw['wall_ratio']:.2f} of its wall time."),
-            figures=[files["hybrid_png"]], json=files["hybrid_json"],
-            key_numbers={**{f"FID {k}": v["fid"] for k, v in hyb.items()},
-                         "FLOP ratio hybrid/global": hw["flops_ratio"], "wall ratio hybrid/global": hw["wall_ratio"],
-                         "confident rate hybrid": hw["confident_rate"],
-                         "confident rate global": hyb["global"]["confident_rate"],
-                         "real-vs-real FID floor": res["reference"]["real_vs_real_fid"]},
-        ),
-    ]

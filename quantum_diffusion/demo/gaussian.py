@@ -1,5 +1,7 @@
-r"""Figures of the Gaussian area: the Theorem-1 phase diagram, the repair-cost map, the Theorem-2 noise floor
-and the two-mode example.  Compute functions return plain dicts (JSON-ready); plot functions write PNGs.
+r"""Figures of the Gaussian area: phase diagram, repair-cost map, noise floor and the two-mode example.
+
+The Theorem-1 phase diagram, the repair-cost map, the Theorem-2 noise floor and the two-mode example.
+``*_data`` functions return plain dicts (JSON-ready); ``plot_*`` functions draw them.
 
 Conventions: HHW (see :mod:`quantum_diffusion.conventions`).
 """
@@ -13,14 +15,15 @@ from typing import Any
 
 import numpy as np
 
+from ..gaussian.channels import attenuator
+from ..gaussian.multimode import two_mode_angle_scan
+from ..gaussian.noise_floor import noise_floor_curve
+from ..gaussian.repair import RepairProblem, minimal_repair, repair_cost_map
+from ..gaussian.score_lift import bayes_min_eig_grid, bayes_reverse, theorem1_eigenvalues
+from ..gaussian.states import squeezed_thermal
 from ..io import atomic_write_json
-from ..report import Section, save_figure
-from .channels import attenuator
-from .multimode import two_mode_angle_scan
-from .noise_floor import noise_floor_curve
-from .repair import RepairProblem, minimal_repair, repair_cost_map
-from .score_lift import bayes_min_eig_grid, bayes_reverse, theorem1_eigenvalues
-from .states import squeezed_thermal
+from .cli import StageLog
+from .report import Section, axes_for, save_figure
 
 __all__ = [
     "phase_diagram_data",
@@ -33,15 +36,6 @@ __all__ = [
     "plot_multimode",
     "demo_sections",
 ]
-
-
-def _plt() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def phase_diagram_data(
@@ -78,16 +72,19 @@ def phase_diagram_data(
     }
 
 
-def plot_phase_diagram(data: dict[str, Any], path: str | Path) -> Path:
-    """Write the phase-diagram PNG (lambda_min map, lambda_min = 0 contour and the curve cosh 2r = nu)."""
-    plt = _plt()
+def plot_phase_diagram(data: dict[str, Any], ax: Any = None) -> Any:
+    """Draw the phase diagram (lambda_min map, lambda_min = 0 contour and the curve cosh 2r = nu); return the figure."""
     from matplotlib.colors import TwoSlopeNorm
 
     nu, r, lam = data["nu"], data["r"], np.asarray(data["lambda_min"])
-    fig, ax = plt.subplots(figsize=(5.5, 4.2))
-    norm = TwoSlopeNorm(vmin=float(lam.min()), vcenter=0.0, vmax=max(float(lam.max()), 1e-9))
+    fig, (ax,) = axes_for(ax, 1, figsize=(5.5, 4.2))
+    vmin, vmax = min(float(lam.min()), -1e-9), max(float(lam.max()), 1e-9)
+    norm = TwoSlopeNorm(vmin=vmin, vcenter=0.0, vmax=vmax)
     pc = ax.pcolormesh(nu, r, lam.T, cmap="RdBu", norm=norm, shading="auto")
-    fig.colorbar(pc, ax=ax, label=r"$\lambda_{\min}(M^{\rm Bayes})$")
+    # TwoSlopeNorm stretches each side to half the bar; name ticks on both sides (default ticks may skip one)
+    ticks = [*np.linspace(vmin, 0.0, 3)[:-1], 0.0, *np.linspace(0.0, vmax, 3)[1:]]
+    cb = fig.colorbar(pc, ax=ax, label=r"$\lambda_{\min}(M^{\rm Bayes})$", ticks=ticks)
+    cb.ax.set_yticklabels([f"{t:.2g}" for t in ticks])
     ax.contour(nu, r, lam.T, levels=[0.0], colors="k", linewidths=1.0)
     rr = np.linspace(0, r[-1], 300)
     curve = np.cosh(2 * rr)
@@ -98,7 +95,7 @@ def plot_phase_diagram(data: dict[str, Any], path: str | Path) -> Path:
     ax.set_title(f"score-lift CP phase diagram ({data['disagreements']} sign disagreements)")
     ax.legend(loc="upper left")
     fig.tight_layout()
-    return save_figure(fig, path, dpi=120)
+    return fig
 
 
 def repair_map_data(
@@ -135,13 +132,12 @@ def repair_map_data(
             "max_cost": float(np.max(cost))}
 
 
-def plot_repair_map(data: dict[str, Any], path: str | Path) -> Path:
-    """Write the repair-cost PNG (log colour scale where the cost is positive, the threshold curve)."""
-    plt = _plt()
+def plot_repair_map(data: dict[str, Any], ax: Any = None) -> Any:
+    """Draw the repair-cost map (log colours where the cost is positive, threshold curve); return the figure."""
     from matplotlib.colors import LogNorm
 
     nu, r, cost = data["nu"], data["r"], np.asarray(data["cost"])
-    fig, ax = plt.subplots(figsize=(5.5, 4.2))
+    fig, (ax,) = axes_for(ax, 1, figsize=(5.5, 4.2))
     masked = np.ma.masked_where(cost <= 0, cost)
     pc = ax.pcolormesh(nu, r, masked.T, cmap="viridis", shading="auto",
                        norm=LogNorm(vmin=max(float(masked.min()), 1e-4), vmax=float(masked.max())))
@@ -157,7 +153,7 @@ def plot_repair_map(data: dict[str, Any], path: str | Path) -> Path:
     ax.set_title("minimal BKM repair cost (0 = white, CP already)")
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
-    return save_figure(fig, path, dpi=120)
+    return fig
 
 
 def noise_floor_data(
@@ -193,33 +189,44 @@ def noise_floor_data(
     return out
 
 
-def plot_noise_floor(data: dict[str, Any], path: str | Path) -> Path:
-    """Write the noise-floor PNG: -2 ln F_wc and c_geom(nu_min) I_wc versus depth, one panel per family."""
-    plt = _plt()
+def plot_noise_floor(data: dict[str, Any], ax: Any = None) -> Any:
+    """Draw -2 ln F_wc and c_geom(nu_min) I_wc versus depth, one panel per family; return the figure."""
     fams = data["families"]
-    fig, axes = plt.subplots(1, len(fams), figsize=(5 * len(fams), 4), squeeze=False)
-    for ax, (name, f) in zip(axes[0], fams.items()):
+    fig, axes = axes_for(ax, len(fams), figsize=(5.5 * len(fams), 4.4))
+    for ax, (name, f) in zip(axes, fams.items()):
         ax.plot(data["depths"], f["lhs_neg2_log_f_wc"], "o-", label=r"$-2\ln F_{\rm wc}$")
         rhs_label = r"$c_{\rm geom}(\nu_{\min})\,\mathcal{I}^{\rm wc}_{\rm dec}$"
         ax.plot(data["depths"], f["rhs_cgeom_i_wc"], "s--", label=rhs_label)
         ax.set_xlabel("depth T")
-        ax.set_title(f"{name}: bound holds at {sum(f['holds'])}/{len(f['holds'])} depths")
+        members = ", ".join(f"({nu:g}, {r:g})" for nu, r in f["members"])
+        ax.set_title(f"{name}: bound holds at {sum(f['holds'])}/{len(f['holds'])} depths\n"
+                     f"worst case over (nu0, r0) in {{{members}}}", fontsize=8)
         ax.legend()
     fig.tight_layout()
-    return save_figure(fig, path, dpi=120)
+    return fig
 
 
-def multimode_data(n_angles: int = 13, **kwargs: Any) -> dict[str, Any]:
-    """Two-mode defect and repair cost versus the relative squeezing angle (see :func:`two_mode_angle_scan`)."""
-    scan = two_mode_angle_scan(np.linspace(0.0, np.pi / 2, n_angles), **kwargs)
-    return {k: v for k, v in scan.items()}
+def multimode_data(n_angles: int = 13, *, nu: Sequence[float] = (1.2, 2.5), r: Sequence[float] = (0.9, 0.7),
+                   theta: float = np.pi / 4) -> dict[str, Any]:
+    """Two-mode defect and repair cost versus the relative squeezing angle (see :func:`two_mode_angle_scan`).
+
+    Returns
+    -------
+    dict
+        The scan's arrays and its parameters ``nu``, ``r``, ``theta``.
+    """
+    scan = two_mode_angle_scan(np.linspace(0.0, np.pi / 2, n_angles), nu=nu, r=r, theta=theta)
+    return {**scan, "nu": [float(v) for v in nu], "r": [float(v) for v in r], "theta": float(theta)}
 
 
-def plot_multimode(data: dict[str, Any], path: str | Path) -> Path:
-    """Write the two-mode PNG: lambda_min and repair costs (joint SDP vs mode-wise) versus angle."""
-    plt = _plt()
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
+def plot_multimode(data: dict[str, Any], ax: Any = None) -> Any:
+    """Draw lambda_min and the repair costs (joint SDP vs mode-wise) versus angle (two panels); return the figure."""
+    fig, (a1, a2) = axes_for(ax, 2, figsize=(10, 4.2))
     ang = np.asarray(data["angle"])
+    if "nu" in data:
+        nu, r = data["nu"], data["r"]
+        fig.suptitle(f"two modes: nu = ({nu[0]:g}, {nu[1]:g}), r = ({r[0]:g}, {r[1]:g}), "
+                     f"beam splitter theta = {data['theta']:.3g}", fontsize=10)
     a1.plot(ang, data["lambda_min"], "o-")
     a1.set_xlabel(r"relative squeezing angle $\phi_2$")
     a1.set_ylabel(r"$\lambda_{\min}(M^{\rm Bayes})$ (two modes)")
@@ -229,7 +236,7 @@ def plot_multimode(data: dict[str, Any], path: str | Path) -> Path:
     a2.set_ylabel("BKM repair cost")
     a2.legend()
     fig.tight_layout()
-    return save_figure(fig, path, dpi=120)
+    return fig
 
 
 def demo_sections(out: Path) -> list[Section]:
@@ -238,9 +245,11 @@ def demo_sections(out: Path) -> list[Section]:
     out.mkdir(parents=True, exist_ok=True)
     sections = []
 
+    log = StageLog("demo gaussian")
+    log("phase diagram")
     t0 = time.perf_counter()
     pd = phase_diagram_data()
-    plot_phase_diagram(pd, out / "gaussian_phase_diagram.png")
+    save_figure(plot_phase_diagram(pd), out / "gaussian_phase_diagram.png")
     atomic_write_json(out / "gaussian_phase_diagram.json", pd)
     sections.append(Section(
         title="Gaussian score-lift: CP phase diagram (Theorem 1)",
@@ -253,9 +262,10 @@ def demo_sections(out: Path) -> list[Section]:
         seconds=time.perf_counter() - t0,
     ))
 
+    log("repair-cost map and SDP spot checks")
     t0 = time.perf_counter()
     rm = repair_map_data()
-    plot_repair_map(rm, out / "gaussian_repair_map.png")
+    save_figure(plot_repair_map(rm), out / "gaussian_repair_map.png")
     atomic_write_json(out / "gaussian_repair_map.json", rm)
     sections.append(Section(
         title="Gaussian score-lift: minimal BKM repair cost",

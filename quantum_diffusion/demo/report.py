@@ -1,0 +1,287 @@
+"""Demo report sections: every figure with its numbers and one sentence on what it shows.
+
+A ``demo_sections`` function returns :class:`Section` objects; :func:`write_report` renders them into
+``results/README.md``.  The JSON file named by a section holds every number its figure shows; ``key_numbers`` is
+the short list quoted in the README.
+
+:func:`update_report` keeps the sections of every area in ``sections.json`` beside the README, so that a demo run
+over some areas (``demo --only petz``) replaces those areas' sections and keeps the others.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..io import atomic_write, atomic_write_json
+
+__all__ = [
+    "SECTIONS_FILE",
+    "Section",
+    "axes_for",
+    "format_value",
+    "load_sections",
+    "save_figure",
+    "update_report",
+    "write_report",
+]
+
+#: file beside ``README.md`` holding every area's sections (title, summary, files, key numbers, wall time)
+SECTIONS_FILE = "sections.json"
+
+
+@dataclass
+class Section:
+    """One demo section.
+
+    Attributes
+    ----------
+    title : str
+        Heading shown in the report.
+    summary : str
+        One sentence on what the figure(s) show.
+    figures : list of str
+        PNG file names, relative to the output directory.
+    json : str
+        JSON file name (relative) holding every number the figures show.
+    key_numbers : dict
+        A few headline numbers, quoted in the report.
+    seconds : float
+        Wall time taken (filled in by the demo runner).
+    """
+
+    title: str
+    summary: str
+    figures: list[str]
+    json: str
+    key_numbers: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def format_value(value: float, err: float | None = None, *, digits: int = 2) -> str:
+    """Write ``value +- err`` with the error rounded to ``digits`` significant digits and the value to match.
+
+    The value keeps as many decimals as the rounded error, so no digit below the error bar is printed:
+    ``format_value(8.9, 25.1) == "9 ± 25"``, ``format_value(0.12446, 0.0123) == "0.124 ± 0.012"``.  Very small or
+    large numbers use a common power of ten: ``"(4.1 ± 1.8)e-05"``.  Without a usable error (None, 0, NaN) the
+    value is written with four significant digits.
+
+    Parameters
+    ----------
+    value : float
+        The central value.
+    err : float, optional
+        Its standard error (non-negative).
+    digits : int, optional
+        Significant digits of the error.
+
+    Returns
+    -------
+    str
+        The formatted number.
+
+    Raises
+    ------
+    ValueError
+        If ``err`` is negative or ``digits < 1``.
+
+    Examples
+    --------
+    >>> format_value(8.9, 25.1)
+    '9 ± 25'
+    >>> format_value(0.12446198007577884, 0.0123)
+    '0.124 ± 0.012'
+    >>> format_value(4.1e-5, 1.8e-5)
+    '(4.1 ± 1.8)e-05'
+    >>> format_value(0.5)
+    '0.5'
+    """
+    import math
+
+    if digits < 1:
+        raise ValueError(f"digits must be >= 1, got {digits}")
+    value = float(value)
+    if err is not None and float(err) < 0:
+        raise ValueError(f"err must be non-negative, got {err}")
+    if not math.isfinite(value):
+        return str(value)
+    if err is None or not math.isfinite(float(err)) or float(err) == 0.0:
+        tail = "" if err is None or float(err) == 0.0 else f" ± {float(err)}"
+        return f"{value:.4g}{tail}"
+    err = float(err)
+    scale = max(abs(value), err)
+    exp10 = math.floor(math.log10(scale)) if scale > 0 else 0
+    shift = 0
+    if exp10 < -3 or exp10 >= 5:  # common power of ten for tiny or huge numbers
+        shift = exp10
+        value, err = value / 10.0**shift, err / 10.0**shift
+    decimals = digits - 1 - math.floor(math.log10(err))
+    err_r = round(err, decimals)
+    decimals = digits - 1 - math.floor(math.log10(err_r))  # 9.96 -> 10.0 changes the magnitude
+    nd = max(decimals, 0)
+    v = f"{round(value, decimals):.{nd}f}"
+    e = f"{round(err, decimals):.{nd}f}"
+    if v.lstrip("-").strip("0.") == "":
+        v = "0" if nd == 0 else f"{0:.{nd}f}"
+    return f"({v} ± {e})e{shift:+03d}" if shift else f"{v} ± {e}"
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def write_report(out: str | Path, sections: Sequence[Section], *, title: str = "quantum-diffusion demo") -> Path:
+    """Render ``sections`` into ``out/README.md`` (atomically).
+
+    Parameters
+    ----------
+    out : str or Path
+        Output directory.
+    sections : sequence of Section
+        Sections in report order.
+    title : str, optional
+        Top-level heading.
+
+    Returns
+    -------
+    Path
+        The path of the written README.
+    """
+    out = Path(out)
+    lines = [f"# {title}", "", "Generated by `python -m quantum_diffusion demo`.", ""]
+    for s in sections:
+        lines += [f"## {s.title}", "", s.summary, ""]
+        for fig in s.figures:
+            lines += [f"![{s.title}]({fig})", ""]
+        if s.key_numbers:
+            lines += ["| quantity | value |", "|---|---|"]
+            lines += [f"| {k} | {_fmt(v)} |" for k, v in s.key_numbers.items()]
+            lines.append("")
+        lines += [f"Numbers: [`{s.json}`]({s.json}). Wall time: {s.seconds:.1f} s.", ""]
+    text = "\n".join(lines)
+    return atomic_write(out / "README.md", lambda fh: fh.write(text.encode()))
+
+
+def load_sections(out: str | Path) -> dict[str, list[Section]]:
+    """Read the per-area sections stored beside ``out/README.md``.
+
+    Parameters
+    ----------
+    out : str or Path
+        Output directory of a demo run.
+
+    Returns
+    -------
+    dict
+        ``{area: [Section, ...]}`` in stored order; empty when there is no (readable) ``sections.json``.
+
+    Warns
+    -----
+    UserWarning
+        If ``sections.json`` exists but cannot be read (the report is then rebuilt from the new sections only).
+    """
+    path = Path(out) / SECTIONS_FILE
+    if not path.exists():
+        return {}
+    try:
+        raw = json.loads(path.read_text())
+        return {area: [Section(**d) for d in secs] for area, secs in raw["areas"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        warnings.warn(f"{path}: unreadable ({exc}); the report keeps only the sections of this run", stacklevel=2)
+        return {}
+
+
+def update_report(out: str | Path, new: Mapping[str, Sequence[Section]], *, order: Sequence[str] = (),
+                  title: str = "quantum-diffusion demo") -> Path:
+    """Replace the sections of the areas in ``new``, keep every other stored area, and rewrite the report.
+
+    Parameters
+    ----------
+    out : str or Path
+        Output directory holding ``README.md`` and ``sections.json``.
+    new : mapping of str to sequence of Section
+        The sections of the areas that were (re)run.
+    order : sequence of str, optional
+        Report order of the areas; areas not listed follow in stored order.
+    title : str, optional
+        Top-level heading of the report.
+
+    Returns
+    -------
+    Path
+        The path of the written README.
+    """
+    out = Path(out)
+    areas = load_sections(out)
+    areas.update({a: list(secs) for a, secs in new.items()})
+    names = [a for a in order if a in areas] + [a for a in areas if a not in order]
+    atomic_write_json(out / SECTIONS_FILE, {"areas": {a: [dataclasses.asdict(s) for s in areas[a]] for a in names}})
+    return write_report(out, [s for a in names for s in areas[a]], title=title)
+
+
+def save_figure(fig: Any, path: str | Path, *, dpi: int = 120) -> Path:
+    """Save a matplotlib figure to ``path`` (creating its folder) and close it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure to save.
+    path : str or Path
+        Target PNG path.
+    dpi : int, optional
+        Resolution.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
+def axes_for(ax: Any, n: int, *, figsize: tuple[float, float]) -> tuple[Any, list[Any]]:
+    """Return ``(figure, [axes...])`` for a plot function: new axes when ``ax`` is None, else the given ones.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes, sequence of Axes or None
+        Where to draw; ``None`` creates a figure with ``n`` panels side by side.
+    n : int
+        Number of panels the plot needs.
+    figsize : tuple of float
+        Size of a newly created figure (inches).
+
+    Returns
+    -------
+    tuple
+        The figure owning the axes and the list of ``n`` axes.
+
+    Raises
+    ------
+    ValueError
+        If ``ax`` does not hold exactly ``n`` axes.
+    """
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, n, figsize=figsize, squeeze=False)
+        return fig, list(axes[0])
+    import numpy as np
+
+    axes = list(np.ravel(np.asarray(ax, dtype=object)))
+    if len(axes) != n:
+        raise ValueError(f"ax must hold {n} axes for this figure, got {len(axes)}")
+    return axes[0].figure, axes
