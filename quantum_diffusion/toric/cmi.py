@@ -24,9 +24,9 @@ import numpy as np
 from ..typing import SeedLike, ToricLoops, ToricMethod
 from .controlvariate import cv_estimate
 from .exact import cmi_exact
-from .montecarlo import check_n_samples, mc_estimate
+from .montecarlo import mc_estimate
 from .regions import Tripartition
-from .sampler import CMIResult, KLSampler
+from .sampler import CMIResult, KLSampler, check_n_samples
 from .variance import stratified_estimate
 
 __all__ = ["METHODS", "toric_cmi"]

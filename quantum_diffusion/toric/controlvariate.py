@@ -34,8 +34,7 @@ from typing import Any
 import numpy as np
 
 from .._threads import small_blas
-from .montecarlo import check_n_samples, legacy_regions
-from .sampler import CMIResult, KLSampler, cv_terms, make_result
+from .sampler import CMIResult, KLSampler, check_n_samples, cv_terms, legacy_regions, make_result
 
 __all__ = ["cv_terms", "cv_estimate", "toric_cmi_cv"]
 

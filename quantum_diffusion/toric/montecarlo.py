@@ -22,26 +22,12 @@ from typing import Any
 import numpy as np
 
 from .._threads import small_blas
-from .regions import tripartition
-from .sampler import CMIResult, KLSampler, make_result
+from .sampler import CMIResult, KLSampler, check_n_samples, legacy_regions, make_result
 
-__all__ = ["MCResult", "mc_estimate", "toric_cmi_mc", "cmi_mc_point", "check_n_samples", "legacy_regions"]
+__all__ = ["MCResult", "mc_estimate", "toric_cmi_mc", "cmi_mc_point"]
 
 #: Former name of :class:`~.sampler.CMIResult`.
 MCResult = CMIResult
-
-
-def check_n_samples(n_samples: Any, minimum: int = 2) -> int:
-    """Return ``n_samples`` as int after checking it is an integer ``>= minimum``.
-
-    Raises
-    ------
-    ValueError
-        If it is not an integer or is too small.
-    """
-    if isinstance(n_samples, bool) or not float(n_samples).is_integer() or n_samples < minimum:
-        raise ValueError(f"n_samples must be an integer >= {minimum}, got {n_samples!r}")
-    return int(n_samples)
 
 
 def mc_estimate(sampler: KLSampler, *, n_samples: int = 1000, seed: Any = 0, progress: bool = False) -> CMIResult:
@@ -78,22 +64,6 @@ def mc_estimate(sampler: KLSampler, *, n_samples: int = 1000, seed: Any = 0, pro
                 kl[s] = sampler.kl(sampler.sample_noise(rng, 1)[0])
     return make_result("mc", kl, np.full(n, 1.0 / n), float(kl.mean()), float(kl.std(ddof=1) / np.sqrt(n)),
                        trivial=sampler.trivial)
-
-
-def legacy_regions(r: int, geometry: str, r_C: int | None, L: int | None):
-    """Build the tripartition meant by the former ``(r, geometry, r_C, L)`` arguments (``L`` optional for "square").
-
-    Raises
-    ------
-    ValueError
-        ``geometry="torus"`` without ``L``, or what :func:`~.regions.tripartition` raises.
-    """
-    if geometry == "square" and L is None:
-        rc = r if r_C is None else r_C
-        L = 2 * int(r) + 2 * int(rc) + 2
-    elif L is None:
-        raise ValueError("geometry 'torus' needs the torus size L")
-    return tripartition(L, r, geometry, r_C)
 
 
 def toric_cmi_mc(

@@ -36,7 +36,7 @@ from scipy.special import logsumexp
 from .._validation import check_probability
 from .exact import check_loops
 from .partition import KacWardBlock, nishimori_beta, torus_flip_log_z
-from .regions import Tripartition, block
+from .regions import Tripartition, block, tripartition
 
 __all__ = [
     "KL_FLOOR",
@@ -44,9 +44,11 @@ __all__ = [
     "CMIResult",
     "KLSampler",
     "RareEventWarning",
+    "check_n_samples",
     "cv_terms",
     "effective_sample_size",
     "kl_from_log_z",
+    "legacy_regions",
     "make_result",
 ]
 
@@ -260,3 +262,32 @@ class KLSampler:
         e = np.zeros((n, 2 * self.L * self.L), dtype=np.uint8)
         e[:, self.free_edges] = rng.random((n, self.free_edges.size)) < self.p
         return e
+
+
+def check_n_samples(n_samples: Any, minimum: int = 2) -> int:
+    """Return ``n_samples`` as int after checking it is an integer ``>= minimum``.
+
+    Raises
+    ------
+    ValueError
+        If it is not an integer or is too small.
+    """
+    if isinstance(n_samples, bool) or not float(n_samples).is_integer() or n_samples < minimum:
+        raise ValueError(f"n_samples must be an integer >= {minimum}, got {n_samples!r}")
+    return int(n_samples)
+
+
+def legacy_regions(r: int, geometry: str, r_C: int | None, L: int | None):
+    """Build the tripartition meant by the former ``(r, geometry, r_C, L)`` arguments (``L`` optional for "square").
+
+    Raises
+    ------
+    ValueError
+        ``geometry="torus"`` without ``L``, or what :func:`~.regions.tripartition` raises.
+    """
+    if geometry == "square" and L is None:
+        rc = r if r_C is None else r_C
+        L = 2 * int(r) + 2 * int(rc) + 2
+    elif L is None:
+        raise ValueError("geometry 'torus' needs the torus size L")
+    return tripartition(L, r, geometry, r_C)

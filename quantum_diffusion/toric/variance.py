@@ -29,9 +29,8 @@ import numpy as np
 from scipy.stats import binom
 
 from .._threads import small_blas
-from .montecarlo import check_n_samples, legacy_regions
 from .regions import block_edges
-from .sampler import CMIResult, KLSampler, make_result
+from .sampler import CMIResult, KLSampler, check_n_samples, legacy_regions, make_result
 
 __all__ = ["toric_cmi_stratified", "stratified_estimate", "neyman_gain", "default_rings"]
 
