@@ -19,7 +19,7 @@ def example():
 
 def test_toric_scaling_main_tiny(example, tmp_path):
     store = tmp_path / "store.jsonl"
-    argv = ["--store", str(store), "--p", "0.08", "0.11", "--r", "2", "3", "--batches", "1", "--batch-size", "4",
+    argv = ["--out", str(tmp_path), "--p", "0.08", "0.11", "--r", "2", "3", "--batches", "1", "--batch-size", "4",
             "--n-boot", "10"]
     assert example.main(argv) == 0
     n_lines = len(store.read_text().splitlines())
