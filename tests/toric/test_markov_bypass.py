@@ -115,3 +115,40 @@ def test_bypass_general_tripartition_nonzero_and_bad_input():
         bypass_region_entropy(L, A, 0.2, "reset")
     with pytest.raises(ValueError, match="q must lie in"):
         bypass_region_entropy(L, A, 0.7)
+
+
+def test_markov_length_flat_or_noisy_data_is_no_decay():
+    # issue 13 item 8: flat data gave xi = 1.9e15, increasing data xi = inf with NaN error
+    r = np.arange(2, 8)
+    with pytest.raises(NoDecayError, match="no exponential decay"):
+        markov_length(r, np.full(r.size, 0.01))
+    with pytest.raises(NoDecayError):
+        markov_length(r, np.full(r.size, 0.01), np.full(r.size, 1e-3))
+    with pytest.raises(NoDecayError):  # a decrease smaller than two standard errors is not a decay
+        markov_length(r, 0.01 * np.exp(-r / 50.0), np.full(r.size, 2e-3))
+
+
+def test_markov_scan_reports_rows_without_a_fit():
+    from quantum_diffusion.markov import markov_scan
+
+    r = np.arange(2, 7)
+    cmi = np.array([np.exp(-r / 1.5), np.full(r.size, 0.2)])
+    scan = markov_scan([0.05, 0.11], r, cmi, 0.01 * cmi)
+    assert scan.xi[0] == pytest.approx(1.5, rel=1e-10) and scan.reason[0] == ""
+    assert np.isnan(scan.xi[1]) and "no exponential decay" in scan.reason[1]
+
+
+def test_peak_with_error_covers_the_true_peak():
+    from quantum_diffusion.markov import peak_with_error
+
+    p = np.linspace(0.05, 0.2, 7)
+    rng = np.random.default_rng(3)
+    inside = 0
+    for _ in range(16):
+        err = np.full(p.size, 0.05)
+        xi = 3.0 - 100 * (p - 0.107) ** 2 + err * rng.standard_normal(p.size)
+        est = peak_with_error(p, xi, err, n_boot=100, seed=rng)
+        inside += abs(est.p_peak - 0.107) < 2 * est.p_peak_err
+    assert inside >= 12  # ~95 % expected within 2 bootstrap standard errors (vertex of a parabola: mild bias)
+    with pytest.raises(NoInteriorPeakError):
+        peak_with_error(p, p, np.full(p.size, 0.01))
