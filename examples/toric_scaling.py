@@ -153,8 +153,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     log(f"fitting {store}")
     fit = fit_store(store, r_min=args.r_min_fit, degree=args.degree, n_boot=args.n_boot)
     atomic_write_json(args.out / "fit.json", fit)
-    save_figure(plot_collapse(collapse_data(store, n_boot=0, degree=args.degree, r_min=args.r_min_fit)),
-                args.out / "toric_collapse.png")
+    coll = {"store": str(store), "r_min": args.r_min_fit, "degree": args.degree,
+            "geometries": {g: {**{k: [q[k] for q in fit["points"] if q["geometry"] == g]
+                                  for k in ("p", "r", "cmi", "stderr", "n_samples")}, "fit": res["collapse"]}
+                           for g, res in fit["geometries"].items()}}
+    save_figure(plot_collapse(coll), args.out / "toric_collapse.png")
     _report(fit, log)
     return 0
 

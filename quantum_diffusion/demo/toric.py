@@ -215,8 +215,8 @@ def plot_collapse(data: dict[str, Any], ax: Any = None) -> Any:
         a.plot(xs, np.exp(np.polyval(f["phi"][::-1], xs)), "k-", lw=1, label="fitted Phi")
         a.set_yscale("log")
         a.set(xlabel="(p - p_c) r^(1/nu)", ylabel="r^alpha I(A:C|B)",
-              title=f"{geom}: p_c = {f['p_c']:.3f}({1000 * f['p_c_err']:.0f}), nu = {f['nu']:.2f}"
-                    f"({100 * f['nu_err']:.0f}), alpha = {f['alpha']:.2f}({100 * f['alpha_err']:.0f})")
+              title=f"{geom}: p_c = {format_value(f['p_c'], f['p_c_err'])}, nu = {format_value(f['nu'], f['nu_err'])}"
+                    f", alpha = {format_value(f['alpha'], f['alpha_err'])}")
         a.title.set_fontsize(8)
         a.legend(fontsize=6, ncol=2)
     fig.tight_layout()
