@@ -330,7 +330,7 @@ def demo_sections(out: str | Path) -> list[Section]:
         figures=["toric_markov_length.png"], json="toric_markov_length.json",
         key_numbers={**{f"xi(p={p:g})": format_value(f["xi"], f["xi_err"]) for p, f in zip(ps, d2["fits"])},
                      "xi peak at p (bootstrap over the fitted xi)": peak,
-                     "max |bypass CMI|": f"{float(np.max(np.abs(d2['bypass_cmi']))):.1e}",
+                     "max abs(bypass CMI)": f"{float(np.max(np.abs(d2['bypass_cmi']))):.1e}",
                      "samples per point (smallest)": d2["n_samples"]},
         seconds=time.perf_counter() - t0))
 
