@@ -30,7 +30,7 @@ from quantum_diffusion.demo.cli import (
 from quantum_diffusion.demo.report import save_figure
 from quantum_diffusion.demo.toric import markov_length_fits, plot_markov_length
 from quantum_diffusion.io import atomic_write_json
-from quantum_diffusion.markov import locate_peak
+from quantum_diffusion.markov import peak_with_error
 from quantum_diffusion.sweep import sweep
 from quantum_diffusion.toric.montecarlo import cmi_mc_point
 
@@ -78,15 +78,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     err = np.array([[table[(p, r)]["stderr"] for r in rs] for p in args.p])
     fits = markov_length_fits(rs, cmi, err, r_min=args.r_min_fit)
     xi = np.array([f["xi"] for f in fits], float)
-    finite = np.where(np.isfinite(xi), xi, np.nan)
+    xe = np.array([f["xi_err"] for f in fits], float)
+    try:
+        peak = peak_with_error(args.p, xi, xe).to_dict()
+    except ValueError as exc:  # fewer than 3 p, or no interior peak (monotone xi): said, not hidden
+        peak = {"error": str(exc)}
     result = {"geometry": "square", "r_C": "r", "loops": "trivial", "p": args.p, "r": rs, "cmi": cmi,
               "stderr": err, "fits": fits, "n_samples": args.n_samples, "stratify": args.stratify,
-              "r_min_fit": args.r_min_fit, "xi_peak_p": locate_peak(args.p, finite) if len(args.p) >= 3 else None}
+              "r_min_fit": args.r_min_fit, "xi_peak": peak}
     atomic_write_json(args.out / f"{NAME}.json", result)
     save_figure(plot_markov_length(result), args.out / f"{NAME}.png", dpi=130)
     for p, f in zip(args.p, fits):
         print(f"p = {p:5.3f}: xi = {f['xi']:.3f} +- {f['xi_err']:.3f}")
-    log(f"xi peaks at p ~ {result['xi_peak_p']}; results in {args.out}")
+    where = (f"p = {peak['p_peak']:.3f} +- {peak['p_peak_err']:.3f}" if "p_peak" in peak else peak["error"])
+    log(f"xi peak: {where}; results in {args.out}")
     return 0
 
 

@@ -21,6 +21,9 @@ __all__ = [
     "RepairWeight",
     "Orientation",
     "TwirlMethod",
+    "ToricGeometry",
+    "ToricLoops",
+    "ToricMethod",
 ]
 
 #: A square matrix: ``numpy`` array, nested list, or ``qutip.Qobj`` operator.
@@ -60,3 +63,11 @@ EstimatorMode: TypeAlias = Literal["honest", "paper"]
 #: Critic network of the critic-based estimators.
 CriticKind: TypeAlias = Literal["mlp", "paper_cnn"]
 __all__ += ["MIMethod", "EstimatorMode", "CriticKind"]
+
+# --- toric code (quantum_diffusion.toric) ---
+#: Which region C is: the rest of the torus, or a square ring of width r_C (Sang-Hsieh).
+ToricGeometry: TypeAlias = Literal["torus", "square"]
+#: Data set: topologically trivial closed loops ([HLZG]) or all closed loops (4 homology sectors).
+ToricLoops: TypeAlias = Literal["trivial", "all"]
+#: CMI estimator of ``toric.toric_cmi``.
+ToricMethod: TypeAlias = Literal["exact", "mc", "stratified", "cv", "stratified_cv"]

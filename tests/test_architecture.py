@@ -159,16 +159,6 @@ def test_the_import_graph_is_read_correctly():
     assert _cycles(toy) == [["a", "b", "c"]]
 
 
-# ``toric.montecarlo`` <-> ``toric.variance`` predates the application layer; the toric engineer breaks it.
-KNOWN_CYCLES = [["quantum_diffusion.toric.montecarlo", "quantum_diffusion.toric.variance"]]
-
-
-def test_issue10_no_import_cycle_outside_the_known_one():
-    cycles = _cycles(_package_parents(_graph()))
-    assert [c for c in cycles if c not in KNOWN_CYCLES] == []
-
-
-@pytest.mark.xfail(strict=True, reason="toric engineer breaks it (toric.montecarlo <-> toric.variance)")
 def test_issue10_no_import_cycle():
     assert _cycles(_package_parents(_graph())) == []
 
@@ -194,8 +184,6 @@ KNOWN_PRIVATE_IMPORTS = {
     ("quantum_diffusion.gaussian.repair", "_real_matrix"),
     ("quantum_diffusion.gaussian.repair", "_check_nu_r"),
     ("quantum_diffusion.gaussian.score_lift", "_check_nu_r"),
-    ("quantum_diffusion.toric.controlvariate", "_rng"),
-    ("quantum_diffusion.toric.variance", "_rng"),
 }
 
 

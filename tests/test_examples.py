@@ -28,6 +28,8 @@ TINY = {
     "mnist_ideal_denoisers": ["--preset", "smoke"],
     "petz_convergence": ["--dims", "2", "--n-dt", "3", "--dt-min", "1e-3"],
     "toric_markov_length": ["--p", "0.1", "0.2", "--r-max", "3", "--n-samples", "6", "--workers", "1"],
+    "toric_scaling": ["--p", "0.08", "0.11", "--r", "2", "3", "--batches", "1", "--batch-size", "4",
+                      "--n-boot", "10"],
 }
 #: > 5 s even when tiny
 SLOW = {"mnist_local_denoisers", "mnist_ideal_denoisers", "decoherence_limit", "gaussian_noise_floor"}
@@ -106,6 +108,8 @@ def test_slow_examples_run_small(name, tmp_path):
     ("decoherence_limit", ["--n-samples", "0"]),
     ("toric_markov_length", ["--p", "0.7"]),
     ("toric_markov_length", ["--p", "nan"]),
+    ("toric_scaling", ["--p", "0.5"]),
+    ("toric_scaling", ["--batch-size", "2"]),
     ("mnist_local_denoisers", ["--radii", "13"]),
     ("mnist_local_denoisers", ["--radii", "1", "3", "--hybrid-R", "5"]),
     ("local_recovery_chain", ["--n", "2"]),

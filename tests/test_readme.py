@@ -21,7 +21,7 @@ def test_readme_tour_runs():
     tour = [b for b in BLOCKS if "from quantum_diffusion import" in b]
     assert tour, "the README must contain the API tour"
     namespace = _run(tour[0])
-    assert namespace["cmi"] > 0 and namespace["c_star"] > 0 and 0 < namespace["err"] < 0.5
+    assert namespace["exact"].cmi > 0 and namespace["c_star"] > 0 and 0 < namespace["err"] < 0.5
 
 
 def test_issue13_item15_readme_sweep_snippet_runs_as_written():

@@ -1,6 +1,11 @@
-"""Figures of the toric-code area: exact CMI vs Monte Carlo on the 4x4 torus and the Markov length along p.
+"""Figures of the toric-code area: exact vs Monte Carlo CMI, the Markov length along p, the scaling collapse.
 
-Small, fast versions of ``examples/toric_markov_length.py``; the numbers come from :mod:`quantum_diffusion.toric`.
+Exact CMI vs Monte Carlo on the 4x4 torus, the Markov length along p, and the finite-size-scaling collapse.
+
+The Markov-length panel and the collapse are drawn from the committed scaling run
+(``results/toric_scaling/store.jsonl``, produced by ``examples/toric_scaling.py``: control-variate estimator,
+hundreds of samples per point), so the demo only fits; without that store the Markov-length panel falls back to a
+small Monte Carlo run.  The numbers come from :mod:`quantum_diffusion.toric`.
 """
 
 from __future__ import annotations
@@ -13,8 +18,10 @@ from typing import Any
 import numpy as np
 
 from ..io import atomic_write_json
-from ..markov import locate_peak, markov_length
-from ..toric import bypass_cmi, toric_cmi_exact, toric_cmi_mc
+from ..markov import markov_scan, peak_with_error
+from ..sweep import load_results
+from ..toric import bypass_cmi, square_regions, toric_cmi, toric_cmi_exact, torus_regions
+from ..toric.scaling import collapse_fit, pool_batches
 from .cli import StageLog
 from .report import Section, axes_for, format_value, save_figure
 
@@ -26,8 +33,15 @@ __all__ = [
     "markov_length_data",
     "markov_length_fits",
     "plot_markov_length",
+    "SCALING_STORE",
+    "scaling_markov_data",
+    "collapse_data",
+    "plot_collapse",
     "demo_sections",
 ]
+
+#: The committed scaling run (``examples/toric_scaling.py``), relative to the repository root.
+SCALING_STORE = Path(__file__).resolve().parents[2] / "results" / "toric_scaling" / "store.jsonl"
 
 #: Nishimori point of the random-bond Ising model (the decoding threshold of the bit-flip toric code).
 P_C = 0.109
@@ -48,7 +62,7 @@ def exact_vs_mc_data(p_grid: Sequence[float], p_mc: Sequence[float], *, n_sample
     out: dict[str, Any] = {"L": 4, "r": 1, "geometry": "torus", "p": p_grid}
     for loops in ("trivial", "all"):
         out[f"exact_{loops}"] = [toric_cmi_exact(4, p, 1, "torus", loops=loops) for p in p_grid]
-        mc = [toric_cmi_mc(p, 1, "torus", L=4, loops=loops, n_samples=n_samples, seed=seed + k)
+        mc = [toric_cmi(torus_regions(4, 1), p, loops=loops, method="mc", n_samples=n_samples, seed=seed + k)
               for k, p in enumerate(p_mc)]
         out[f"mc_{loops}"] = {"p": p_mc, "cmi": [m.cmi for m in mc], "stderr": [m.stderr for m in mc],
                               "n_samples": n_samples}
@@ -72,14 +86,22 @@ def plot_exact_vs_mc(data: dict[str, Any], ax: Any = None) -> Any:
 
 
 def markov_length_fits(rs: Sequence[int], cmi: np.ndarray, err: np.ndarray, *, r_min: int = 2) -> list[dict[str, Any]]:
-    """Markov-length fit per row of ``cmi`` (one row per p); a row that cannot be fitted gets NaN and the reason."""
-    fits = []
-    for i in range(len(cmi)):
-        try:
-            fits.append(markov_length(rs, cmi[i], err[i], r_min=r_min).to_dict())
-        except ValueError as exc:  # too few positive points at this p
-            fits.append({"xi": float("nan"), "xi_err": float("nan"), "error": str(exc)})
-    return fits
+    """Markov-length fit per row of ``cmi`` (one row per p); a row that cannot be fitted gets NaN and the reason.
+
+    A thin view of :func:`quantum_diffusion.markov.markov_scan` (the one fit loop).
+    """
+    scan = markov_scan(list(range(len(cmi))), rs, cmi, err, r_min=r_min)
+    return [f if f else {"xi": float("nan"), "xi_err": float("nan"), "error": why}
+            for f, why in zip(scan.fits, scan.reason)]
+
+
+def _peak(ps: Sequence[float], fits: list[dict[str, Any]]) -> dict[str, Any]:
+    xi = np.array([f["xi"] for f in fits], float)
+    xe = np.array([f["xi_err"] for f in fits], float)
+    try:
+        return peak_with_error(ps, xi, xe, n_boot=500).to_dict()
+    except ValueError as exc:  # NoInteriorPeakError included: said, not hidden
+        return {"error": str(exc)}
 
 
 def markov_length_data(ps: Sequence[float], rs: Sequence[int], *, n_samples: int, seed: int = 0) -> dict[str, Any]:
@@ -89,21 +111,116 @@ def markov_length_data(ps: Sequence[float], rs: Sequence[int], *, n_samples: int
     -------
     dict
         ``p``, ``r``, ``cmi`` and ``stderr`` (shape ``(len(ps), len(rs))``), ``fits`` (one per p),
-        ``xi_peak_p``, ``bypass_cmi`` and ``n_samples``.
+        ``xi_peak`` (:class:`~quantum_diffusion.markov.PeakEstimate` as a dict, or ``{"error": ...}``), ``bypass_cmi``
+        and ``n_samples``.
     """
     ps, rs = [float(p) for p in ps], [int(r) for r in rs]
     cmi = np.zeros((len(ps), len(rs)))
     err = np.zeros_like(cmi)
     for i, p in enumerate(ps):
         for j, r in enumerate(rs):
-            res = toric_cmi_mc(p, r, "square", n_samples=n_samples, seed=seed + 100 * i + j)
+            res = toric_cmi(square_regions(r), p, method="cv", n_samples=n_samples, seed=seed + 100 * i + j)
             cmi[i, j], err[i, j] = res.cmi, res.stderr
     fits = markov_length_fits(rs, cmi, err)
-    xi = np.array([f["xi"] for f in fits], float)
     bypass = [[bypass_cmi(2 * r + 2 * r + 2, p, r, "square", segment="stars") for r in rs] for p in ps]
     return {"geometry": "square", "r_C": "r", "p": ps, "r": rs, "cmi": cmi, "stderr": err, "fits": fits,
-            "xi_peak_p": locate_peak(ps, np.where(np.isfinite(xi), xi, np.nan)) if len(ps) >= 3 else None,
-            "bypass_cmi": bypass, "n_samples": n_samples}
+            "xi_peak": _peak(ps, fits) if len(ps) >= 3 else {"error": "fewer than 3 p"},
+            "bypass_cmi": bypass, "n_samples": n_samples, "estimator": "cv"}
+
+
+def scaling_markov_data(store: str | Path = SCALING_STORE, *, geometry: str = "r_C=r") -> dict[str, Any]:
+    """CMI vs r and the Markov lengths from the committed scaling run (no Monte Carlo here).
+
+    Returns
+    -------
+    dict
+        As :func:`markov_length_data`, with ``n_samples`` the smallest sample count of any point.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the store does not exist.
+    ValueError
+        If the store has no complete (p, r) grid for ``geometry``.
+    """
+    store = Path(store)
+    if not store.exists():
+        raise FileNotFoundError(f"scaling store {store} not found (run examples/toric_scaling.py)")
+    pts = [q for q in pool_batches(load_results(store)) if q.geometry == geometry]
+    ps, rs = sorted({q.p for q in pts}), sorted({q.r for q in pts})
+    table = {(q.p, q.r): q for q in pts}
+    if len(table) != len(ps) * len(rs) or not pts:
+        raise ValueError(f"{store}: no complete (p, r) grid for {geometry}")
+    cmi = np.array([[table[(p, r)].cmi for r in rs] for p in ps])
+    err = np.array([[table[(p, r)].stderr for r in rs] for p in ps])
+    fits = markov_length_fits(rs, cmi, err)
+    bypass = [[bypass_cmi(4 * r + 2, p, r, "square", segment="stars") for r in rs] for p in ps]
+    return {"geometry": "square", "r_C": "r", "p": ps, "r": rs, "cmi": cmi, "stderr": err, "fits": fits,
+            "xi_peak": _peak(ps, fits), "bypass_cmi": bypass, "store": str(store), "estimator": "cv",
+            "n_samples": int(min(q.n_samples for q in pts))}
+
+
+def collapse_data(store: str | Path = SCALING_STORE, *, n_boot: int = 100, degree: int = 4,
+                  r_min: int = 2) -> dict[str, Any]:
+    """Pooled points of every geometry of the scaling store and their collapse fits (:func:`collapse_fit`).
+
+    Returns
+    -------
+    dict
+        ``geometries``: per geometry the points (``p``, ``r``, ``cmi``, ``stderr``, ``n_samples``) and ``fit``
+        (:meth:`CollapseFit.to_dict`, or ``{"error": ...}``).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the store does not exist.
+    """
+    store = Path(store)
+    if not store.exists():
+        raise FileNotFoundError(f"scaling store {store} not found (run examples/toric_scaling.py)")
+    pts = pool_batches(load_results(store))
+    out: dict[str, Any] = {"store": str(store), "r_min": r_min, "degree": degree, "geometries": {}}
+    for geom in sorted({q.geometry for q in pts}):
+        sel = [q for q in pts if q.geometry == geom]
+        d = {k: [getattr(q, k) for q in sel] for k in ("p", "r", "cmi", "stderr", "n_samples")}
+        try:
+            d["fit"] = collapse_fit(d["p"], d["r"], d["cmi"], d["stderr"], n_boot=n_boot, degree=degree,
+                                    r_min=r_min).to_dict()
+        except ValueError as exc:
+            d["fit"] = {"error": str(exc)}
+        out["geometries"][geom] = d
+    return out
+
+
+def plot_collapse(data: dict[str, Any], ax: Any = None) -> Any:
+    r"""Draw :math:`r^{\alpha}I` against :math:`(p-p_c)r^{1/\nu}` per geometry with the fitted :math:`\Phi`."""
+    geoms = list(data["geometries"])
+    fig, axes = axes_for(ax, max(len(geoms), 1), figsize=(5.0 * max(len(geoms), 1), 3.9))
+    for a, geom in zip(np.atleast_1d(axes), geoms):
+        d = data["geometries"][geom]
+        f = d["fit"]
+        if "error" in f:
+            a.text(0.5, 0.5, f"{geom}: no collapse fit\n{f['error']}", ha="center", va="center",
+                   transform=a.transAxes, fontsize=7, wrap=True)
+            continue
+        p, r = np.array(d["p"]), np.array(d["r"])
+        cmi, err = np.array(d["cmi"]), np.array(d["stderr"])
+        use = (r >= data["r_min"]) & (cmi > 0) & (err < 0.5 * cmi)
+        x = (p - f["p_c"]) * r ** (1 / f["nu"])
+        y, ye = cmi * r ** f["alpha"], err * r ** f["alpha"]
+        for rr in np.unique(r[use]):
+            k = use & (r == rr)
+            a.errorbar(x[k], y[k], ye[k], fmt="o", ms=3, label=f"r = {rr}")
+        xs = np.linspace(x[use].min(), x[use].max(), 200)
+        a.plot(xs, np.exp(np.polyval(f["phi"][::-1], xs)), "k-", lw=1, label="fitted Phi")
+        a.set_yscale("log")
+        a.set(xlabel="(p - p_c) r^(1/nu)", ylabel="r^alpha I(A:C|B)",
+              title=f"{geom}: p_c = {format_value(f['p_c'], f['p_c_err'])}, nu = {format_value(f['nu'], f['nu_err'])}"
+                    f", alpha = {format_value(f['alpha'], f['alpha_err'])}")
+        a.title.set_fontsize(8)
+        a.legend(fontsize=6, ncol=2)
+    fig.tight_layout()
+    return fig
 
 
 def plot_markov_length(data: dict[str, Any], ax: Any = None) -> Any:
@@ -192,20 +309,53 @@ def demo_sections(out: str | Path) -> list[Section]:
         seconds=time.perf_counter() - t0))
 
     t0 = time.perf_counter()
-    ps = [0.05, 0.08, 0.11, 0.15, 0.2]
-    log(f"Monte Carlo CMI vs r at p in {ps}")
-    d2 = markov_length_data(ps, [1, 2, 3, 4], n_samples=120)
+    try:
+        log(f"Markov length from the committed scaling run {SCALING_STORE}")
+        d2 = scaling_markov_data()
+        source = f"the committed scaling run ({d2['n_samples']}+ control-variate samples per point)"
+    except (FileNotFoundError, ValueError) as exc:
+        log(f"{exc}; small Monte Carlo run instead")
+        d2 = markov_length_data([0.05, 0.08, 0.11, 0.15, 0.2], [1, 2, 3, 4], n_samples=120)
+        source = f"a small Monte Carlo run ({d2['n_samples']} samples per point)"
+    ps = d2["p"]
     save_figure(plot_markov_length(d2), out / "toric_markov_length.png")
     atomic_write_json(out / "toric_markov_length.json", d2)
-    peak = d2["xi_peak_p"]
+    pk = d2["xi_peak"]
+    peak = format_value(pk["p_peak"], pk["p_peak_err"]) if "p_peak" in pk else pk["error"]
     sections.append(Section(
         title="Toric code: Markov length along bit-flip diffusion",
         summary="CMI vs r in the square geometry (r_C = r) decays exponentially away from p_c ~ 0.109 and the "
-                "fitted Markov length peaks near p_c, while the bypass path (reset, flips, star flips) has zero CMI.",
+                "fitted Markov length peaks near p_c, while the bypass path (reset, flips, star flips) has zero CMI. "
+                f"Data: {source}.",
         figures=["toric_markov_length.png"], json="toric_markov_length.json",
         key_numbers={**{f"xi(p={p:g})": format_value(f["xi"], f["xi_err"]) for p, f in zip(ps, d2["fits"])},
-                     "xi peak at p (parabola through 3 grid points)": "n/a" if peak is None else f"{peak:.2g}",
+                     "xi peak at p (bootstrap over the fitted xi)": peak,
                      "max abs(bypass CMI)": f"{float(np.max(np.abs(d2['bypass_cmi']))):.1e}",
-                     "samples per point": d2["n_samples"]},
+                     "samples per point (smallest)": d2["n_samples"]},
         seconds=time.perf_counter() - t0))
+
+    if SCALING_STORE.exists():
+        t0 = time.perf_counter()
+        log("finite-size-scaling collapse of the committed run")
+        d3 = collapse_data(n_boot=60)
+        save_figure(plot_collapse(d3), out / "toric_collapse.png")
+        atomic_write_json(out / "toric_collapse.json", d3)
+        keys: dict[str, Any] = {}
+        for geom, d in d3["geometries"].items():
+            f = d["fit"]
+            if "error" in f:
+                keys[f"{geom}: collapse"] = f["error"]
+                continue
+            keys[f"{geom}: p_c"] = format_value(f["p_c"], f["p_c_err"])
+            keys[f"{geom}: nu"] = format_value(f["nu"], f["nu_err"])
+            keys[f"{geom}: alpha"] = format_value(f["alpha"], f["alpha_err"])
+            keys[f"{geom}: chi2/dof"] = f"{f['chi2_red']:.2f}"
+        keys["Sang-Hsieh (p_c, nu, alpha)"] = "(0.11, 1.8, 1.1)"
+        keys["RBIM Nishimori point (p_c, nu)"] = "(0.10919(7), ~1.5)"
+        sections.append(Section(
+            title="Toric code: finite-size-scaling collapse I = r^-alpha Phi((p - p_c) r^(1/nu))",
+            summary="Collapse fit (polynomial ln Phi, weighted least squares in ln I, bootstrap errors) of the "
+                    "committed scaling run, for r_C = r and fixed r_C, compared with Sang-Hsieh and the RBIM.",
+            figures=["toric_collapse.png"], json="toric_collapse.json", key_numbers=keys,
+            seconds=time.perf_counter() - t0))
     return sections

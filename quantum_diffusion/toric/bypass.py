@@ -1,5 +1,6 @@
-r"""The bypass path: reset the data to all-zero, re-noise with independent flips, then star ("dual plaquette")
-flips, with its exact CMI.
+r"""The bypass path and its exact CMI.
+
+Reset the data to all-zero, re-noise with independent flips, then star ("dual plaquette") flips.
 
 Segments, each starting from the all-zero configuration:
 
@@ -23,12 +24,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 from scipy.special import expit, gammaln
 
 from .._validation import check_probability
-from .lattice import check_size, edge_vertices
+from .lattice import check_size, edge_components
 from .regions import check_tripartition, tripartition
 
 __all__ = ["bypass_region_entropy", "bypass_cmi", "bypass_tripartite_cmi"]
@@ -51,15 +50,6 @@ def _g(n: int, q: float) -> float:
     return float(np.sum(np.exp(logb + logw) * _h(post)))
 
 
-def _component_sizes(L: int, R: np.ndarray) -> list[int]:
-    ev = edge_vertices(L)[R]
-    verts, inv = np.unique(ev, return_inverse=True)
-    inv = inv.reshape(ev.shape)
-    adj = coo_matrix((np.ones(len(R)), (inv[:, 0], inv[:, 1])), shape=(verts.size, verts.size))
-    _, lab = connected_components(adj, directed=False)
-    return np.bincount(lab).tolist()
-
-
 def bypass_region_entropy(L: int, R: Any, q: float, segment: str = "stars") -> float:
     """Exact :math:`H(Y_R)` (nats) on a bypass segment (module docstring for the formula).
 
@@ -79,7 +69,7 @@ def bypass_region_entropy(L: int, R: Any, q: float, segment: str = "stars") -> f
         return float(R.size * _h(np.array(q))) if q > 0 else 0.0
     if segment != "stars":
         raise ValueError(f"segment must be 'flips' or 'stars', got {segment!r}")
-    sizes = _component_sizes(L, R)
+    sizes = edge_components(L, R).tolist()
     hq = float(_h(np.array(q))) if q > 0 else 0.0
     return sum(n * hq - _g(n, q) for n in sizes)
 

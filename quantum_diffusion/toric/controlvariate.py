@@ -29,26 +29,71 @@ coefficient adapts (it then falls back to about the plain variance), hence it is
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
-from scipy.special import logsumexp
 
 from .._threads import small_blas
-from .montecarlo import KLSampler, MCResult, _rng
+from .sampler import CMIResult, KLSampler, check_n_samples, cv_terms, legacy_regions, make_result
 
-__all__ = ["cv_terms", "toric_cmi_cv"]
-
-
-def cv_terms(log_z_abc: np.ndarray, log_z_ab: np.ndarray) -> tuple[float, float]:
-    r"""Per-sample :math:`(D_e, Y_e)`: the KL and the zero-mean control variate of the module docstring."""
-    lp = log_z_abc - logsumexp(log_z_abc)
-    lq = log_z_ab - logsumexp(log_z_ab)
-    P, Q = np.exp(lp), np.exp(lq)
-    return float(np.sum(P * (lp - lq))), float(np.sum((P - Q) * lq))
+__all__ = ["cv_terms", "cv_estimate", "toric_cmi_cv"]
 
 
 def _lam_hat(d: np.ndarray, y: np.ndarray) -> float:
     vy = float(np.var(y))
     return 0.0 if vy <= 0 else float(-np.mean((d - d.mean()) * (y - y.mean())) / vy)
+
+
+def cv_estimate(sampler: KLSampler, *, n_samples: int = 1000, seed: Any = 0,
+                lam: float | str = "crossfit") -> CMIResult:
+    r"""Unbiased control-variate estimate of :math:`I(A:C|B)` in nats (module docstring).
+
+    .. math::
+        \hat I=\frac1n\sum_{s=1}^n\bigl(D_s+\lambda_s Y_s\bigr),\qquad
+        \mathrm{stderr}=\mathrm{std}(D+\lambda Y)/\sqrt n,
+
+    with :math:`\lambda_s=\lambda` fixed, or (``lam="crossfit"``) the coefficient fitted on the other half of
+    the samples.  The noise samples are drawn exactly as by :func:`~.montecarlo.mc_estimate`.
+
+    Parameters
+    ----------
+    sampler : KLSampler
+    n_samples : int
+        Number of noise samples (``>= 4``).
+    seed : int, Generator or None
+    lam : ``"crossfit"`` (default), or a fixed float (``1.0``: entropy difference :math:`H(Q)-H(P)`;
+        ``0.0``: the plain KL estimator).
+
+    Returns
+    -------
+    CMIResult
+        ``method="cv"``, ``samples`` the per-sample values :math:`D_s+\lambda_sY_s`.
+
+    Raises
+    ------
+    ValueError
+        ``n_samples < 4`` or unknown ``lam``.
+    """
+    n = check_n_samples(n_samples, 4)
+    if not (lam == "crossfit" or isinstance(lam, (int, float)) and np.isfinite(lam)):
+        raise ValueError(f"lam must be 'crossfit' or a finite number, got {lam!r}")
+    rng = np.random.default_rng(seed)
+    d = np.zeros(n)
+    y = np.zeros(n)
+    if not sampler.trivial:
+        with small_blas():
+            for s in range(n):
+                d[s], y[s] = sampler.terms(sampler.sample_noise(rng, 1)[0])
+    if lam == "crossfit":
+        h = n // 2
+        coef = np.empty(n)
+        coef[:h] = _lam_hat(d[h:], y[h:])  # fitted on the other half: independent of these samples
+        coef[h:] = _lam_hat(d[:h], y[:h])
+    else:
+        coef = np.full(n, float(lam))
+    x = d + coef * y
+    return make_result("cv", x, np.full(n, 1.0 / n), float(x.mean()), float(x.std(ddof=1) / np.sqrt(n)),
+                       trivial=sampler.trivial)
 
 
 def toric_cmi_cv(
@@ -62,53 +107,21 @@ def toric_cmi_cv(
     n_samples: int = 1000,
     seed: int | np.random.Generator | None = 0,
     lam: float | str = "crossfit",
-) -> MCResult:
-    r"""Unbiased control-variate estimate of :math:`I(A:C|B)` in nats (module docstring).
+) -> CMIResult:
+    r"""Control-variate CMI (nats); same as ``toric_cmi(regions, p, method="cv")``.
 
-    .. math::
-        \hat I=\frac1n\sum_{s=1}^n\bigl(D_s+\lambda_s Y_s\bigr),\qquad
-        \mathrm{stderr}=\mathrm{std}(D+\lambda Y)/\sqrt n,
-
-    with :math:`\lambda_s=\lambda` fixed, or (``lam="crossfit"``) the coefficient fitted on the other half of
-    the samples.  Conventions (``geometry``, ``r_C``, ``L``, ``loops``) as in
-    :func:`quantum_diffusion.toric.toric_cmi_mc`; the noise samples are drawn exactly as there.
-
-    Parameters
-    ----------
-    n_samples : number of noise samples (``>= 4``).
-    seed : int, ``None`` or ``numpy.random.Generator``.
-    lam : ``"crossfit"`` (default), or a fixed float (``1.0``: entropy difference :math:`H(Q)-H(P)`;
-        ``0.0``: the plain KL estimator).
+    Arguments ``(p, r, geometry, r_C, L, loops)`` as :func:`~.montecarlo.toric_cmi_mc`; ``lam`` as
+    :func:`cv_estimate`.
 
     Returns
     -------
-    MCResult with ``samples`` the per-sample values :math:`D_s+\lambda_sY_s`.
+    CMIResult
 
     Raises
     ------
     ValueError
-        Bad ``p``/``r``/options (as :func:`~.montecarlo.toric_cmi_mc`), ``n_samples < 4`` or unknown ``lam``.
+        As :func:`cv_estimate` and :func:`~.regions.tripartition`.
     """
-    if int(n_samples) != n_samples or n_samples < 4:
-        raise ValueError(f"n_samples must be an integer >= 4, got {n_samples!r}")
-    if not (lam == "crossfit" or isinstance(lam, (int, float)) and np.isfinite(lam)):
-        raise ValueError(f"lam must be 'crossfit' or a finite number, got {lam!r}")
-    sampler = KLSampler(p, r, geometry, r_C, L, loops)
-    rng = _rng(seed)
-    n = int(n_samples)
-    d = np.zeros(n)
-    y = np.zeros(n)
-    if 0.0 < sampler.p < 0.5:
-        with small_blas():
-            for s in range(n):
-                d[s], y[s] = cv_terms(*sampler.log_z(sampler.sample_noise(rng, 1)[0]))
-    if lam == "crossfit":
-        h = n // 2
-        coef = np.empty(n)
-        coef[:h] = _lam_hat(d[h:], y[h:])  # fitted on the other half: independent of these samples
-        coef[h:] = _lam_hat(d[:h], y[:h])
-    else:
-        coef = np.full(n, float(lam))
-    x = d + coef * y
-    return MCResult(float(x.mean()), float(x.std(ddof=1) / np.sqrt(n)), n, x)
-
+    n = check_n_samples(n_samples, 4)
+    sampler = KLSampler(legacy_regions(r, geometry, r_C, L), p, loops=loops)
+    return cv_estimate(sampler, n_samples=n, seed=seed, lam=lam)

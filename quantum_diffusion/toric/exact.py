@@ -27,12 +27,10 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from .._validation import check_probability
 from . import _gf2
-from .lattice import check_size, edge_vertices, homology_representatives, vertex_edges
+from .lattice import check_size, edge_components, homology_representatives, vertex_edges
 from .regions import check_tripartition, tripartition
 
 __all__ = [
@@ -84,16 +82,8 @@ def data_generators(L: int, loops: str = "trivial") -> np.ndarray:
 
 def vertex_components(L: int, R: Any) -> tuple[int, int]:
     r"""``(|V_R|, c_R)``: vertices touched by the edge set ``R`` and connected components of :math:`G_R`."""
-    R = np.asarray(R, dtype=np.int64)
-    if R.size == 0:
-        return 0, 0
-    ev = edge_vertices(L)[R]
-    verts, inv = np.unique(ev, return_inverse=True)
-    inv = inv.reshape(ev.shape)
-    n = verts.size
-    adj = coo_matrix((np.ones(len(R)), (inv[:, 0], inv[:, 1])), shape=(n, n))
-    c, _ = connected_components(adj, directed=False)
-    return int(n), int(c)
+    sizes = edge_components(L, R)
+    return int(sizes.sum()), int(sizes.size)
 
 
 def label_matrix(L: int, R: Any, loops: str = "trivial") -> tuple[np.ndarray, int]:

@@ -15,6 +15,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 __all__ = [
     "check_size",
@@ -25,6 +27,7 @@ __all__ = [
     "vertex_edges",
     "plaquette_parities",
     "homology_representatives",
+    "edge_components",
 ]
 
 
@@ -45,12 +48,12 @@ def check_size(L: int, minimum: int = 2) -> int:
 
 
 def h_edge(i: int, j: int, L: int) -> int:
-    """Id of the horizontal edge :math:`h(i,j)=\\{(i,j),(i,j+1)\\}` (indices taken mod ``L``)."""
+    r"""Id of the horizontal edge :math:`h(i,j)=\{(i,j),(i,j+1)\}` (indices taken mod ``L``)."""
     return 2 * ((i % L) * L + (j % L))
 
 
 def v_edge(i: int, j: int, L: int) -> int:
-    """Id of the vertical edge :math:`v(i,j)=\\{(i,j),(i+1,j)\\}` (indices taken mod ``L``)."""
+    r"""Id of the vertical edge :math:`v(i,j)=\{(i,j),(i+1,j)\}` (indices taken mod ``L``)."""
     return 2 * ((i % L) * L + (j % L)) + 1
 
 
@@ -87,7 +90,7 @@ def plaquette_edges(L: int) -> np.ndarray:
 
 
 def vertex_edges(L: int) -> np.ndarray:
-    r"""The 4 edges incident to every vertex (the coboundary :math:`\delta 1_v`): int array ``(L^2, 4)``."""
+    r"""Return the 4 edges incident to every vertex (the coboundary :math:`\delta 1_v`): int array ``(L^2, 4)``."""
     L = check_size(L)
     out = np.empty((L * L, 4), dtype=np.int64)
     for i in range(L):
@@ -135,3 +138,22 @@ def homology_representatives(L: int, *, row: int = 0, col: int = 0) -> np.ndarra
     for i in range(L):
         x[1, h_edge(i, col, L)] = 1
     return x
+
+
+def edge_components(L: int, R: np.ndarray) -> np.ndarray:
+    r"""Find the connected components of the graph :math:`G_R=(V_R,R)` of the edge set ``R`` (scipy.sparse.csgraph).
+
+    Returns
+    -------
+    int array ``(n_components,)``: the number of vertices of every component (its length is :math:`c_R`, its
+    sum :math:`|V_R|`); empty for an empty ``R``.
+    """
+    R = np.asarray(R, dtype=np.int64)
+    if R.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    ev = edge_vertices(L)[R]
+    verts, inv = np.unique(ev, return_inverse=True)
+    inv = inv.reshape(ev.shape)
+    adj = coo_matrix((np.ones(len(R)), (inv[:, 0], inv[:, 1])), shape=(verts.size, verts.size))
+    _, lab = connected_components(adj, directed=False)
+    return np.bincount(lab).astype(np.int64)

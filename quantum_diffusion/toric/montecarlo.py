@@ -1,130 +1,69 @@
-r"""Monte Carlo CMI with exact partition functions per noise sample (theory note ``toric.md`` sections 5-6).
-
-Rao-Blackwellised KL form: with :math:`a` the anyons of the 5 plaquettes touching :math:`A`, :math:`b` those
-inside :math:`B`, :math:`c` the rest and :math:`h` the homology parities (torus geometry, trivial loops),
+r"""Plain Monte Carlo CMI with exact partition functions per noise sample (theory note ``toric.md`` sections 5-6).
 
 .. math::
-    I(A:C|B)=\mathbb E_{e}\,D_{\rm KL}\bigl(P(a\,|\,b,c,h)\,\|\,P(a\,|\,b,q)\bigr),\qquad
-    P(a_f|b,c,h)\propto Z_{ABC}(J^{(f)}),\quad P(a_f|b,q)\propto Z_{AB}(J^{(f)}),
+    \hat I=\frac1n\sum_{s=1}^n D_{\rm KL}\bigl(P_{e_s}\,\|\,Q_{e_s}\bigr),\qquad
+    \mathrm{stderr}=\mathrm{std}/\sqrt n,
 
-where :math:`J=(-1)^e` at the Nishimori temperature and :math:`f` runs over the 16 sign-flip patterns of
-:math:`A`'s edges.  The KL does not depend on :math:`e_A` (flipping :math:`A` permutes the 16 patterns), so
-:math:`e_A=0` is used.  Engines: :class:`~.partition.KacWardBlock` for planar blocks (:math:`AB`, and
-:math:`ABC` in the square geometry) and :func:`~.partition.torus_flip_log_z` for the torus.
+with :math:`e_s` i.i.d. noise and :math:`P_e, Q_e` as in :mod:`~.sampler`.
 
-Variance reduction: :func:`quantum_diffusion.toric.variance.toric_cmi_stratified` (stratified sampling over
-the number of flipped edges of :math:`B`, whose law is exactly :math:`\mathrm{Binomial}(|B|,p)`).
+**Regime of validity.**  The error bar is the central-limit one.  At small ``p`` (for example ``L = 4, r = 1,
+p = 1e-3`` in the torus geometry, exact :math:`5.86\times10^{-3}`) the CMI is carried by noise configurations of
+probability :math:`O(p^2)` that 300 samples rarely contain: plain sampling then reports
+:math:`4\times10^{-5}\pm2\times10^{-5}`.  Such results have a small effective sample size and come back with
+``reliable=False`` and a :class:`~.sampler.RareEventWarning`; use ``method="stratified"`` (exact strata
+probabilities on the number of errors in :math:`B`) or many more samples there.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import warnings
 from typing import Any
 
 import numpy as np
-from scipy.special import logsumexp
 
 from .._threads import small_blas
-from .._validation import check_probability
-from .exact import check_loops
-from .partition import KacWardBlock, nishimori_beta, torus_flip_log_z
-from .regions import block, tripartition
+from .sampler import CMIResult, KLSampler, check_n_samples, legacy_regions, make_result
 
-__all__ = ["MCResult", "KLSampler", "toric_cmi_mc", "cmi_mc_point", "kl_from_log_z"]
+__all__ = ["MCResult", "mc_estimate", "toric_cmi_mc", "cmi_mc_point"]
 
-
-def kl_from_log_z(log_z_abc: np.ndarray, log_z_ab: np.ndarray) -> float:
-    r""":math:`D_{\rm KL}(P\|Q)`, :math:`P_f\propto\exp\ln Z_{ABC}^{(f)}`, :math:`Q_f\propto\exp\ln Z_{AB}^{(f)}`."""
-    lp = log_z_abc - logsumexp(log_z_abc)
-    lq = log_z_ab - logsumexp(log_z_ab)
-    return float(max(np.sum(np.exp(lp) * (lp - lq)), 0.0))
+#: Former name of :class:`~.sampler.CMIResult`.
+MCResult = CMIResult
 
 
-def _rng(seed: Any) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    return np.random.default_rng(seed)
-
-
-class KLSampler:
-    r"""Per-noise-sample KL :math:`D_{\rm KL}(P(a|b,c,h)\|P(a|b,q))` for one geometry and flip probability.
+def mc_estimate(sampler: KLSampler, *, n_samples: int = 1000, seed: Any = 0, progress: bool = False) -> CMIResult:
+    r"""Plain Monte Carlo estimate (module docstring) for a prepared :class:`~.sampler.KLSampler`.
 
     Parameters
     ----------
-    p : flip probability in ``[0, 1/2]``.
-    r : width of :math:`B`.
-    geometry : ``"square"`` (C = ring of width ``r_C``, default ``r``; ``L`` is irrelevant and defaults to the
-        smallest torus that holds :math:`ABC`) or ``"torus"`` (C = complement of :math:`AB` on the ``L x L``
-        torus, ``3 <= L <= 12``).
-    r_C, L, loops : as in :func:`quantum_diffusion.toric.toric_cmi_exact`.
+    sampler : KLSampler
+    n_samples : int
+        Number of noise samples (``>= 2``).
+    seed : int, Generator or None
+        Passed to ``numpy.random.default_rng``.
+    progress : bool
+        Show a tqdm bar.
 
-    Attributes
-    ----------
-    L : torus size used; ``free_edges``: ids of the edges whose noise matters (:math:`B\cup C`);
-    ``B_edges``: ids of :math:`B`.
+    Returns
+    -------
+    CMIResult
+        ``method="mc"``, equal weights ``1/n``.
+
+    Raises
+    ------
+    ValueError
+        ``n_samples < 2``.
     """
+    n = check_n_samples(n_samples)
+    rng = np.random.default_rng(seed)
+    kl = np.zeros(n)
+    if not sampler.trivial:
+        from tqdm.auto import tqdm
 
-    def __init__(self, p: float, r: int, geometry: str = "square", r_C: int | None = None, L: int | None = None,
-                 loops: str = "trivial"):
-        self.p = check_probability(p, "p", hi=0.5)
-        self.loops = check_loops(loops)
-        if geometry == "square":
-            rc = r if r_C is None else r_C
-            if L is None:
-                L = 2 * int(r) + 2 * int(rc) + 2
-        elif L is None:
-            raise ValueError("geometry 'torus' needs the torus size L")
-        tri = tripartition(L, r, geometry, r_C)
-        self.tri, self.L, self.geometry = tri, tri.L, geometry
-        self.B_edges = tri.B
-        self.C_edges = tri.C
-        self.free_edges = np.concatenate([tri.B, tri.C])
-        self.beta = nishimori_beta(self.p) if self.p > 0 else np.inf
-        self._blk_ab = block(self.L, tri.center, tri.r)
-        self._kw_ab = KacWardBlock(self._blk_ab.n)
-        self._flip_ab = self._kw_ab.local_index(self._blk_ab, tri.A)
-        if geometry == "square":
-            self._blk_abc = block(self.L, tri.center, tri.r + tri.r_C)
-            self._kw_abc = KacWardBlock(self._blk_abc.n)
-            self._flip_abc = self._kw_abc.local_index(self._blk_abc, tri.A)
-
-    def log_z(self, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The 16 values of :math:`\\ln Z_{ABC}(J^{(f)})` and :math:`\\ln Z_{AB}(J^{(f)})` for noise ``e``."""
-        J = 1.0 - 2.0 * np.asarray(e, dtype=float)
-        J[self.tri.A] = 1.0
-        lz_ab = self._kw_ab.flip_log_z(self._kw_ab.local_couplings(J, self._blk_ab), self.beta, self._flip_ab)
-        if self.geometry == "square":
-            Jl = self._kw_abc.local_couplings(J, self._blk_abc)
-            lz_abc = self._kw_abc.flip_log_z(Jl, self.beta, self._flip_abc)
-        else:
-            lz_abc = torus_flip_log_z(self.L, J, self.beta, self.tri.center, loops=self.loops)
-        return lz_abc, lz_ab
-
-    def kl(self, e: np.ndarray) -> float:
-        """KL for one noise configuration ``e`` (uint8/bool array of shape ``(2 L^2,)``); 0 at ``p in {0, 1/2}``."""
-        if self.p == 0.0 or self.p == 0.5:
-            return 0.0
-        return kl_from_log_z(*self.log_z(e))
-
-    def sample_noise(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """``n`` i.i.d. Bernoulli(p) noise configurations on :math:`B\\cup C` (zero elsewhere): ``(n, 2L^2)``."""
-        e = np.zeros((n, 2 * self.L * self.L), dtype=np.uint8)
-        e[:, self.free_edges] = rng.random((n, self.free_edges.size)) < self.p
-        return e
-
-
-@dataclass
-class MCResult:
-    """Monte Carlo CMI estimate (nats) with its standard error and the per-sample values."""
-
-    cmi: float
-    stderr: float
-    n_samples: int
-    samples: np.ndarray = field(repr=False)
-    weights: np.ndarray | None = field(default=None, repr=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"cmi": self.cmi, "stderr": self.stderr, "n_samples": self.n_samples}
+        with small_blas():
+            for s in tqdm(range(n), disable=not progress, desc=f"CMI p={sampler.p:g}", leave=False):
+                kl[s] = sampler.kl(sampler.sample_noise(rng, 1)[0])
+    return make_result("mc", kl, np.full(n, 1.0 / n), float(kl.mean()), float(kl.std(ddof=1) / np.sqrt(n)),
+                       trivial=sampler.trivial)
 
 
 def toric_cmi_mc(
@@ -136,43 +75,29 @@ def toric_cmi_mc(
     loops: str = "trivial",
     *,
     n_samples: int = 1000,
-    seed: int | np.random.Generator | None = 0,
+    seed: Any = 0,
     progress: bool = False,
-) -> MCResult:
-    r"""Monte Carlo estimate of :math:`I(A:C|B)` (nats) with exact partition functions per noise sample.
+) -> CMIResult:
+    r"""Estimate the CMI by plain Monte Carlo (deprecated: use ``toric_cmi(regions, p, method="mc")``).
 
-    .. math::
-        \hat I=\frac1n\sum_{s=1}^n D_{\rm KL}\bigl(P(a|b_s,c_s,h_s)\,\|\,P(a|b_s,q_s)\bigr),\qquad
-        \mathrm{stderr}=\mathrm{std}/\sqrt n
+    Same result as :func:`quantum_diffusion.toric.toric_cmi` with ``method="mc"`` on the regions
+    ``(r, geometry, r_C, L)`` (``geometry`` defaults to ``"square"``, whose ``L`` is irrelevant); see the
+    module docstring for the rare-event regime.
 
-    (module docstring).  Conventions for ``geometry`` (which :math:`C`), ``r_C``, ``L`` and ``loops`` (which
-    data set) are those of :func:`quantum_diffusion.toric.toric_cmi_exact`; ``geometry`` defaults to
-    ``"square"`` (planar, independent of ``L``).
-
-    Parameters
-    ----------
-    n_samples : number of noise samples (``>= 2``).
-    seed : int, ``None`` or ``numpy.random.Generator``.
-    progress : show a tqdm bar.
+    Returns
+    -------
+    CMIResult
 
     Raises
     ------
     ValueError
         ``p`` outside ``[0, 1/2]``, ``r`` too large for ``L``, ``n_samples < 2``, unknown options.
     """
-    if int(n_samples) != n_samples or n_samples < 2:
-        raise ValueError(f"n_samples must be an integer >= 2, got {n_samples!r}")
-    sampler = KLSampler(p, r, geometry, r_C, L, loops)
-    rng = _rng(seed)
-    n = int(n_samples)
-    kl = np.zeros(n)
-    if 0.0 < sampler.p < 0.5:
-        from tqdm.auto import tqdm
-
-        with small_blas():
-            for s in tqdm(range(n), disable=not progress, desc=f"CMI p={p:g} r={r}", leave=False):
-                kl[s] = sampler.kl(sampler.sample_noise(rng, 1)[0])
-    return MCResult(float(kl.mean()), float(kl.std(ddof=1) / np.sqrt(n)), n, kl)
+    warnings.warn("toric_cmi_mc is deprecated; use toric_cmi(regions, p, method='mc')", DeprecationWarning,
+                  stacklevel=2)
+    n = check_n_samples(n_samples)
+    sampler = KLSampler(legacy_regions(r, geometry, r_C, L), p, loops=loops)
+    return mc_estimate(sampler, n_samples=n, seed=seed, progress=progress)
 
 
 def cmi_mc_point(
@@ -188,14 +113,14 @@ def cmi_mc_point(
 ) -> dict[str, Any]:
     """Per-point function for :func:`quantum_diffusion.sweep.sweep`: a JSON-serialisable dict with the CMI.
 
-    Returns ``{"cmi", "stderr", "n_samples", "method"}``; ``stratify`` selects
-    :func:`~.variance.toric_cmi_stratified` instead of plain sampling.
+    Returns ``{"cmi", "stderr", "n_samples", "method", "ess", "reliable"}``; ``stratify`` selects
+    ``method="stratified"`` instead of plain sampling.
     """
-    rng = _rng(rng)
-    if stratify:
-        from .variance import toric_cmi_stratified
+    from .variance import stratified_estimate
 
-        res = toric_cmi_stratified(p, r, geometry, r_C, L, loops, n_samples=n_samples, seed=rng)
-        return {**res.to_dict(), "method": "stratified"}
-    res = toric_cmi_mc(p, r, geometry, r_C, L, loops, n_samples=n_samples, seed=rng)
-    return {**res.to_dict(), "method": "plain"}
+    sampler = KLSampler(legacy_regions(r, geometry, r_C, L), p, loops=loops)
+    if stratify:
+        res = stratified_estimate(sampler, n_samples=n_samples, seed=rng)
+    else:
+        res = mc_estimate(sampler, n_samples=n_samples, seed=rng)
+    return {**res.to_dict(), "method": "stratified" if stratify else "plain"}

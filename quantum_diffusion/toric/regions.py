@@ -20,7 +20,17 @@ import numpy as np
 
 from .lattice import check_size, h_edge, plaquette_edges, v_edge
 
-__all__ = ["Tripartition", "Block", "block", "block_edges", "tripartition", "check_tripartition", "check_radius"]
+__all__ = [
+    "Tripartition",
+    "Block",
+    "block",
+    "block_edges",
+    "tripartition",
+    "square_regions",
+    "torus_regions",
+    "check_tripartition",
+    "check_radius",
+]
 
 GEOMETRIES = ("torus", "square")
 
@@ -67,7 +77,7 @@ def check_radius(r: Any, name: str = "r", minimum: int = 1) -> int:
 
 
 def block(L: int, center: tuple[int, int], w: int) -> Block:
-    r"""The :math:`(1+2w)\times(1+2w)` plaquette block centred on plaquette ``center``.
+    r"""Build the :math:`(1+2w)\times(1+2w)` plaquette block centred on plaquette ``center``.
 
     Raises
     ------
@@ -189,3 +199,34 @@ def tripartition(
         C = np.setdiff1d(block_edges(L, center, r + r_C), AB)
     check_tripartition(L, A, B, C)
     return Tripartition(L=L, A=A, B=B, C=C, geometry=geometry, r=r, r_C=r_C, center=center)
+
+
+def square_regions(r: int, *, r_C: int | None = None) -> Tripartition:
+    r"""Build the square geometry ([SH] Fig. 3).
+
+    :math:`A` is one plaquette, :math:`B` a ring of width ``r``, :math:`C` a ring of width ``r_C``.
+
+    ``r_C`` defaults to ``r`` ([SH] "geom1"); a fixed ``r_C`` is their App. G.  The torus size is the smallest
+    that holds :math:`ABC`, :math:`L=2r+2r_C+2`; the CMI does not depend on it.
+
+    Raises
+    ------
+    ValueError
+        If ``r`` or ``r_C`` is not a positive integer.
+    """
+    r = check_radius(r)
+    rc = check_radius(r if r_C is None else r_C, "r_C")
+    return tripartition(2 * r + 2 * rc + 2, r, "square", rc)
+
+
+def torus_regions(L: int, r: int) -> Tripartition:
+    r"""Build the torus geometry.
+
+    :math:`A` is one plaquette, :math:`B` a ring of width ``r``, :math:`C` the rest of the ``L x L`` torus.
+
+    Raises
+    ------
+    ValueError
+        If ``L < 2r + 2`` or the arguments are not positive integers.
+    """
+    return tripartition(L, r, "torus")

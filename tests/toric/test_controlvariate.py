@@ -3,9 +3,11 @@
 import numpy as np
 import pytest
 
-from quantum_diffusion.toric import toric_cmi_exact, toric_cmi_mc
+from quantum_diffusion.toric import square_regions, toric_cmi_exact, toric_cmi_mc, torus_regions
 from quantum_diffusion.toric.controlvariate import cv_terms, toric_cmi_cv
-from quantum_diffusion.toric.montecarlo import KLSampler
+from quantum_diffusion.toric.sampler import KLSampler
+
+pytestmark = pytest.mark.filterwarnings("ignore:toric_cmi_mc is deprecated:DeprecationWarning")
 
 
 @pytest.mark.parametrize("lam", ["crossfit", 1.0, 0.5])
@@ -20,7 +22,7 @@ def test_cv_agrees_with_exact_on_L4_torus(p, loops, lam, n_sigma=3.5):
 def test_control_variate_has_zero_mean_and_test_has_power():
     # E[P(a|b,c,h) | b,q] = P(a|b,q)  =>  E[sum_f (P - Q) ln Q] = 0.  A wrong Q (patterns permuted) must fail.
     p, n = 0.11, 600
-    s = KLSampler(p, 1, "torus", L=4, loops="all")
+    s = KLSampler(torus_regions(4, 1), p, loops="all")
     rng = np.random.default_rng(3)
     y_ok, y_bad = np.zeros(n), np.zeros(n)
     for i, e in enumerate(s.sample_noise(rng, n)):
@@ -37,7 +39,7 @@ def test_lam_zero_is_plain_mc_and_terms_match_kl():
     res = toric_cmi_cv(0.05, 2, n_samples=30, seed=4, lam=0.0)
     np.testing.assert_allclose(res.samples, plain.samples, rtol=1e-10, atol=1e-14)
     # lam = 1 is the entropy difference H(Q) - H(P)
-    s = KLSampler(0.05, 2)
+    s = KLSampler(square_regions(2), 0.05)
     e = s.sample_noise(np.random.default_rng(0), 1)[0]
     lz_abc, lz_ab = s.log_z(e)
     P = np.exp(lz_abc - np.logaddexp.reduce(lz_abc))

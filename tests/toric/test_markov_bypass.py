@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from quantum_diffusion.toric import bypass_cmi, locate_peak, markov_length, toric_cmi_exact
+from quantum_diffusion.toric import (
+    NoDecayError,
+    NoInteriorPeakError,
+    bypass_cmi,
+    locate_peak,
+    markov_length,
+    toric_cmi_exact,
+)
 from quantum_diffusion.toric.bypass import bypass_region_entropy, bypass_tripartite_cmi
 from quantum_diffusion.toric.exact import region_entropy
 from quantum_diffusion.toric.lattice import vertex_edges
@@ -15,11 +22,11 @@ def test_fit_recovers_exact_exponential(rtol=1e-10):
     I[0] = 5.0  # r = 1 is excluded by r_min = 2
     fit = markov_length(r, I, 0.01 * I)
     assert fit.xi == pytest.approx(1.7, rel=rtol) and fit.amplitude == pytest.approx(0.7, rel=rtol)
-    assert fit.r_used.min() == 2
+    assert min(fit.r_used) == 2
     # points at the numerical floor are not used
     I2 = np.append(I, [1e-13, 1e-13])
     fit2 = markov_length(np.arange(1, 10), I2, 0.01 * I2)
-    assert fit2.r_used.max() == 7 and fit2.xi == pytest.approx(1.7, rel=rtol)
+    assert max(fit2.r_used) == 7 and fit2.xi == pytest.approx(1.7, rel=rtol)
 
 
 def test_fit_error_bars_have_correct_coverage(xi=2.5, n_rep=300):
@@ -35,7 +42,8 @@ def test_fit_error_bars_have_correct_coverage(xi=2.5, n_rep=300):
 
 
 def test_fit_edge_cases():
-    assert markov_length([2, 3, 4], [0.1, 0.2, 0.3]).xi == np.inf
+    with pytest.raises(NoDecayError):  # increasing data: no Markov length (issue 13 item 8)
+        markov_length([2, 3, 4], [0.1, 0.2, 0.3])
     with pytest.raises(ValueError, match="at least 2 points"):
         markov_length([1, 2, 3], [0.3, 0.0, -0.1])
     with pytest.raises(ValueError, match="equal length"):
@@ -47,7 +55,8 @@ def test_fit_edge_cases():
 def test_locate_peak():
     p = np.linspace(0.0, 0.2, 9)
     assert locate_peak(p, 3.0 - 100 * (p - 0.107) ** 2) == pytest.approx(0.107, abs=1e-12)
-    assert locate_peak(p, p) == pytest.approx(0.2)
+    with pytest.raises(NoInteriorPeakError):  # monotone: the end of the grid is not a peak (issue 13 item 8)
+        locate_peak(p, p)
     with pytest.raises(ValueError, match="increasing"):
         locate_peak(p[::-1], p)
 
@@ -106,3 +115,40 @@ def test_bypass_general_tripartition_nonzero_and_bad_input():
         bypass_region_entropy(L, A, 0.2, "reset")
     with pytest.raises(ValueError, match="q must lie in"):
         bypass_region_entropy(L, A, 0.7)
+
+
+def test_markov_length_flat_or_noisy_data_is_no_decay():
+    # issue 13 item 8: flat data gave xi = 1.9e15, increasing data xi = inf with NaN error
+    r = np.arange(2, 8)
+    with pytest.raises(NoDecayError, match="no exponential decay"):
+        markov_length(r, np.full(r.size, 0.01))
+    with pytest.raises(NoDecayError):
+        markov_length(r, np.full(r.size, 0.01), np.full(r.size, 1e-3))
+    with pytest.raises(NoDecayError):  # a decrease smaller than two standard errors is not a decay
+        markov_length(r, 0.01 * np.exp(-r / 50.0), np.full(r.size, 2e-3))
+
+
+def test_markov_scan_reports_rows_without_a_fit():
+    from quantum_diffusion.markov import markov_scan
+
+    r = np.arange(2, 7)
+    cmi = np.array([np.exp(-r / 1.5), np.full(r.size, 0.2)])
+    scan = markov_scan([0.05, 0.11], r, cmi, 0.01 * cmi)
+    assert scan.xi[0] == pytest.approx(1.5, rel=1e-10) and scan.reason[0] == ""
+    assert np.isnan(scan.xi[1]) and "no exponential decay" in scan.reason[1]
+
+
+def test_peak_with_error_covers_the_true_peak():
+    from quantum_diffusion.markov import peak_with_error
+
+    p = np.linspace(0.05, 0.2, 7)
+    rng = np.random.default_rng(3)
+    inside = 0
+    for _ in range(16):
+        err = np.full(p.size, 0.05)
+        xi = 3.0 - 100 * (p - 0.107) ** 2 + err * rng.standard_normal(p.size)
+        est = peak_with_error(p, xi, err, n_boot=100, seed=rng)
+        inside += abs(est.p_peak - 0.107) < 2 * est.p_peak_err
+    assert inside >= 12  # ~95 % expected within 2 bootstrap standard errors (vertex of a parabola: mild bias)
+    with pytest.raises(NoInteriorPeakError):
+        peak_with_error(p, p, np.full(p.size, 0.01))

@@ -3,8 +3,11 @@
 import numpy as np
 import pytest
 
-from quantum_diffusion.toric import toric_cmi_exact, toric_cmi_mc, toric_cmi_stratified
-from quantum_diffusion.toric.montecarlo import KLSampler, cmi_mc_point, kl_from_log_z
+from quantum_diffusion.toric import square_regions, toric_cmi_exact, toric_cmi_mc, toric_cmi_stratified, torus_regions
+from quantum_diffusion.toric.montecarlo import cmi_mc_point
+from quantum_diffusion.toric.sampler import KLSampler, kl_from_log_z
+
+pytestmark = pytest.mark.filterwarnings("ignore:toric_cmi_mc is deprecated:DeprecationWarning")
 
 
 @pytest.mark.parametrize("loops,n", [("trivial", 500), ("all", 300)])
@@ -29,7 +32,7 @@ def test_multi_ring_stratification_agrees_with_exact(n_sigma=3.5):
     # rings: half of B, the other half of B, and C (the torus complement): exact strata probabilities must be right
     p = 0.08
     exact = toric_cmi_exact(4, p, 1, "torus", loops="all")
-    s = KLSampler(p, 1, "torus", L=4, loops="all")
+    s = KLSampler(torus_regions(4, 1), p, loops="all")
     rings = [s.B_edges[::2], s.B_edges[1::2], s.C_edges]
     res = toric_cmi_stratified(p, 1, "torus", L=4, loops="all", n_samples=400, seed=9, rings=rings)
     assert abs(res.cmi - exact) < n_sigma * res.stderr
@@ -39,7 +42,7 @@ def test_multi_ring_stratification_agrees_with_exact(n_sigma=3.5):
 
 
 def test_kl_is_invariant_under_noise_on_A_and_zero_at_half(atol=1e-12):
-    s = KLSampler(0.11, 2, "square")
+    s = KLSampler(square_regions(2), 0.11)
     rng = np.random.default_rng(0)
     e = s.sample_noise(rng, 1)[0]
     base = s.kl(e)
@@ -49,7 +52,7 @@ def test_kl_is_invariant_under_noise_on_A_and_zero_at_half(atol=1e-12):
     lz_abc = s._kw_abc.flip_log_z(s._kw_abc.local_couplings(J, s._blk_abc), s.beta, s._flip_abc)
     lz_ab = s._kw_ab.flip_log_z(s._kw_ab.local_couplings(J, s._blk_ab), s.beta, s._flip_ab)
     assert kl_from_log_z(lz_abc, lz_ab) == pytest.approx(base, abs=atol)
-    half = KLSampler(0.5, 2, "square")
+    half = KLSampler(square_regions(2), 0.5)
     assert kl_from_log_z(*half.log_z(e)) == pytest.approx(0.0, abs=atol)  # beta = 0: all Z equal
 
 
@@ -61,7 +64,9 @@ def test_mc_zero_at_p0_and_half():
 
 def test_square_geometry_does_not_depend_on_L(atol=1e-12):
     # same noise relative to A on two tori: identical KL (the rest of the torus is traced out)
-    s6, s9 = KLSampler(0.08, 1, "square", L=6), KLSampler(0.08, 1, "square", L=9)
+    from quantum_diffusion.toric import tripartition
+
+    s6, s9 = KLSampler(tripartition(6, 1, "square"), 0.08), KLSampler(tripartition(9, 1, "square"), 0.08)
     rng = np.random.default_rng(4)
     for _ in range(3):
         e6 = s6.sample_noise(rng, 1)[0].reshape(6, 6, 2)
