@@ -65,6 +65,7 @@ class MnistClassifier(nn.Module):
         return F.relu(self.f1(h.flatten(1)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class logits for images ``x`` of shape (B, 1, 28, 28)."""
         return self.f2(self.features(x))
 
 

@@ -124,6 +124,7 @@ class LocalUNet(nn.Module):
         return receptive_radius(self.R, strict=self.strict)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """Velocity for images ``x`` of shape (B, C, H, W) at times ``t`` of shape (B,)."""
         check_images(x, "x", channels=self.in_channels)
         t = check_time(t, x.shape[0], like=x)
         e = self.time(t)

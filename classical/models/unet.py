@@ -30,8 +30,9 @@ __all__ = ["UNet", "sinusoidal_embedding", "position_channels", "FiLMBlock", "Ti
 
 
 def sinusoidal_embedding(t: torch.Tensor, dim: int, *, scale: float = 1000.0) -> torch.Tensor:
-    r"""Transformer-style embedding of shape (B, dim): :math:`[\sin(s t \omega_k), \cos(s t \omega_k)]`,
-    :math:`\omega_k = 10000^{-k/(dim/2)}`.
+    r"""Embed times in the Transformer style, shape (B, dim).
+
+    :math:`[\sin(s t \omega_k), \cos(s t \omega_k)]` with :math:`\omega_k = 10000^{-k/(dim/2)}`.
 
     Raises
     ------
@@ -47,7 +48,7 @@ def sinusoidal_embedding(t: torch.Tensor, dim: int, *, scale: float = 1000.0) ->
 
 
 def position_channels(h: int, w: int, n_freq: int = 8, *, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    r"""Fixed 2-D sinusoidal position channels, shape (4 n_freq, h, w): :math:`\sin, \cos(2^k\pi u)` per axis."""
+    r"""Return fixed 2-D sinusoidal position channels, shape (4 n_freq, h, w): :math:`\sin, \cos(2^k\pi u)` per axis."""
     u = torch.linspace(0.0, 1.0, h, dtype=dtype)
     v = torch.linspace(0.0, 1.0, w, dtype=dtype)
     f = (2.0 ** torch.arange(n_freq, dtype=dtype)) * math.pi
@@ -69,6 +70,7 @@ class TimeMLP(nn.Module):
         self.net = nn.Sequential(nn.Linear(emb, 4 * emb), nn.SiLU(), nn.Linear(4 * emb, emb))
 
     def forward(self, t: torch.Tensor) -> torch.Tensor:
+        """Time embedding of shape (B, emb) for times ``t`` of shape (B,)."""
         return self.net(sinusoidal_embedding(t, self.emb))
 
 
@@ -90,6 +92,7 @@ class FiLMBlock(nn.Module):
         self.film = nn.Linear(emb, 2 * c_out)
 
     def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+        """Apply the block to ``x`` of shape (B, C, H, W), conditioned on the time embedding ``emb``."""
         h = F.silu(self.norm1(self.conv1(x)))
         gamma, beta = self.film(emb).chunk(2, dim=1)
         h = h * (1 + gamma[:, :, None, None]) + beta[:, :, None, None]
@@ -158,6 +161,7 @@ class UNet(nn.Module):
         self.out = nn.Conv2d(w[0], in_channels, 1)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """Velocity for images ``x`` of shape (B, C, H, W) at times ``t`` of shape (B,)."""
         check_images(x, "x", channels=self.in_channels)
         if x.shape[-2:] != (self.image_size, self.image_size):
             raise ValueError(f"x: expected {self.image_size}x{self.image_size} images, got {tuple(x.shape)}")
