@@ -174,26 +174,6 @@ def _private_imports() -> list[str]:
     return sorted(found)
 
 
-# Offenders in other areas' files when the application layer landed (their engineers remove them; the lead empties
-# this list and drops the xfail below at merge).  It may only shrink.
-KNOWN_PRIVATE_IMPORTS = {
-    ("classical.models.local_unet", "_norm"),
-    ("quantum_diffusion.gaussian.channels", "_omega"),
-    ("quantum_diffusion.gaussian.channels", "_real_matrix"),
-    ("quantum_diffusion.gaussian.noise_floor", "_closed_form_core"),
-    ("quantum_diffusion.gaussian.repair", "_real_matrix"),
-    ("quantum_diffusion.gaussian.repair", "_check_nu_r"),
-    ("quantum_diffusion.gaussian.score_lift", "_check_nu_r"),
-}
-
-
-def test_issue10_no_private_name_imported_across_modules_except_known():
-    new = [f for f in _private_imports() if (f.split(":")[0], f.split(" imports ")[1].split()[0])
-           not in KNOWN_PRIVATE_IMPORTS]
-    assert new == []
-
-
-@pytest.mark.xfail(strict=True, reason="area engineers remove them: see _private_imports() for the list")
 def test_issue10_no_private_name_imported_across_modules():
     assert _private_imports() == []
 

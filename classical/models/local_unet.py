@@ -35,7 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..path import check_images, check_time
-from .unet import FiLMBlock, TimeMLP, _norm, position_channels
+from .unet import FiLMBlock, TimeMLP, norm_layer, position_channels
 
 __all__ = ["LOCAL_KERNEL_RADII", "LocalUNet", "receptive_radius"]
 
@@ -105,7 +105,7 @@ class LocalUNet(nn.Module):
         c = [base * int(m) for m in mults]
         self.time = TimeMLP(emb)
         self.stem = nn.Conv2d(in_channels, c[0], 2 * r0 + 1, padding=r0)
-        self.stem_norm = _norm(norm, c[0])
+        self.stem_norm = norm_layer(norm, c[0])
         # position bias: a 1x1 conv of the 32 fixed position channels, added after the stem; it depends on
         # where a pixel is, never on other pixels' values, so the receptive field in the image stays R.
         self.pos_proj = nn.Conv2d(32, c[0], 1, bias=False) if pos_bias else None

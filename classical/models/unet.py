@@ -26,7 +26,7 @@ from torch import nn
 
 from ..path import check_images, check_time
 
-__all__ = ["UNet", "sinusoidal_embedding", "position_channels", "FiLMBlock", "TimeMLP"]
+__all__ = ["UNet", "sinusoidal_embedding", "position_channels", "FiLMBlock", "TimeMLP", "norm_layer"]
 
 
 def sinusoidal_embedding(t: torch.Tensor, dim: int, *, scale: float = 1000.0) -> torch.Tensor:
@@ -87,8 +87,8 @@ class FiLMBlock(nn.Module):
         radius2 = radius if radius2 is None else radius2
         self.conv1 = nn.Conv2d(c_in, c_out, 2 * radius + 1, padding=radius)
         self.conv2 = nn.Conv2d(c_out, c_out, 2 * radius2 + 1, padding=radius2)
-        self.norm1 = _norm(norm, c_out)
-        self.norm2 = _norm(norm, c_out)
+        self.norm1 = norm_layer(norm, c_out)
+        self.norm2 = norm_layer(norm, c_out)
         self.film = nn.Linear(emb, 2 * c_out)
 
     def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
@@ -115,7 +115,14 @@ class PixelNorm(nn.Module):
         return y.permute(0, 3, 1, 2)
 
 
-def _norm(kind: str, c: int) -> nn.Module:
+def norm_layer(kind: str, c: int) -> nn.Module:
+    """Return the normalisation layer ``kind`` ("group", "pixel" or "none") for ``c`` channels.
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is unknown.
+    """
     if kind == "group":
         return nn.GroupNorm(_groups(c), c)
     if kind == "pixel":
