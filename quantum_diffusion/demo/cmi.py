@@ -36,6 +36,7 @@ __all__ = [
     "plot_heatmap",
     "write_outputs",
     "demo_sections",
+    "add_cmi_arguments",
     "add_cmi_parser",
     "run_cmi",
 ]
@@ -68,7 +69,8 @@ def heatmap_data(*, times: Sequence[float] = tuple(round(0.1 * k, 1) for k in ra
                  radii: Sequence[int] = tuple(range(1, 13)), repeats: int = 2, steps: int = 4000,
                  n_images: int = MNIST_TRAIN_SIZE, ref_n: Sequence[int] = (10000, 20000, 60000), n_mc: int = 1000,
                  mine_cells: Sequence[tuple[float, int]] = (), mine_steps: int = 3000,
-                 store: str | Path, seed: int = 0, workers: int = 1, progress: bool = True) -> dict[str, Any]:
+                 store: str | Path, seed: int = 0, workers: int = 1, progress: bool = True,
+                 log_name: str = "cmi") -> dict[str, Any]:
     r"""Compute (or resume from ``store``) every piece of the heat map and combine them.
 
     Parameters
@@ -98,6 +100,8 @@ def heatmap_data(*, times: Sequence[float] = tuple(round(0.1 * k, 1) for k in ra
         Process-pool size (1: serial, in this process).
     progress : bool
         Print one line per stage and show the sweep's progress bars.
+    log_name : str
+        Prefix of the stage lines (``[log_name 12.3 s] ...``).
 
     Returns
     -------
@@ -129,7 +133,7 @@ def heatmap_data(*, times: Sequence[float] = tuple(round(0.1 * k, 1) for k in ra
             raise ValueError(f"{name} must be positive, got {v}")
     if repeats and not MIN_PREDICTIVE_IMAGES <= n_images <= MNIST_TRAIN_SIZE:
         raise ValueError(f"n_images must lie in {MIN_PREDICTIVE_IMAGES}..{MNIST_TRAIN_SIZE}, got {n_images}")
-    log = StageLog("cmi") if progress else (lambda message: None)
+    log = StageLog(log_name) if progress else (lambda message: None)
     store = Path(store)
     store.parent.mkdir(parents=True, exist_ok=True)
     tref = [t for t in times if t > 0]
@@ -420,25 +424,37 @@ class _Distinct(argparse.Action):
         setattr(namespace, self.dest, list(values))
 
 
-def add_cmi_parser(sub: Any) -> argparse.ArgumentParser:
-    """Register the ``cmi`` subcommand on an ``argparse`` sub-parser collection and return its parser.
+def add_cmi_arguments(parser: argparse.ArgumentParser, *, out: bool = True) -> argparse.ArgumentParser:
+    """Add the options of the CMI heat map to ``parser`` (shared by ``python -m classical cmi`` and the example).
 
-    Every option has help text and a shown default; every value is checked while parsing (times in [0, 1], radii
-    in 1..12, positive counts, MINE cells as ``t,r``), so bad input exits with a one-line error (status 2) before
-    any work.
+    Every option has help text; every value is checked while parsing (times in [0, 1], radii in 1..12, positive
+    counts, image counts within MNIST's 60 000, MINE cells as ``t,r``, no repeated values), so bad input exits with
+    the parser's error (status 2) before any work.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The parser to extend.
+    out : bool, optional
+        Also add ``--out`` (default ``results/cmi``); False when the parser already has one.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        ``parser``.
     """
-    q = sub.add_parser("cmi", help="CMI heat map over (t, r) with error bars, exact reference, Markov length",
-                       description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    q.set_defaults(subparser=q)
-    q.add_argument("--out", type=Path, default=Path("results/cmi"),
-                   help="folder for cmi_heatmap.png, cmi_heatmap.json and the resumable store cmi_store.jsonl")
+    q = parser
+    if out:
+        q.add_argument("--out", type=Path, default=Path("results/cmi"),
+                       help="folder for cmi_heatmap.png, cmi_heatmap.json and the resumable store cmi_store.jsonl")
     q.add_argument("--times", type=_unit_time, nargs="+", action=_Distinct,
                    default=[round(0.1 * k, 1) for k in range(11)], help="diffusion times t in [0, 1]")
     q.add_argument("--radii", type=_radius, nargs="+", action=_Distinct, default=list(range(1, 13)),
                    help=f"radii r of B_r, in 1..{_MAX_RADIUS}")
     q.add_argument("--repeats", type=int, default=2, choices=range(0, 11), metavar="{0..10}",
                    help="independent amortised predictive trainings (0: skip the estimator)")
-    q.add_argument("--steps", type=positive_int, default=4000, help="training steps of each predictive grid")
+    q.add_argument("--train-steps", type=positive_int, default=4000,
+                   help="optimiser steps of each amortised predictive training")
     q.add_argument("--n-images", type=_image_count(MIN_PREDICTIVE_IMAGES), default=MNIST_TRAIN_SIZE,
                    help="MNIST training crops for the estimator and the MINE cells")
     q.add_argument("--ref-n", type=_image_count(2), nargs="*", action=_Distinct, default=[10000, 20000, 60000],
@@ -449,23 +465,58 @@ def add_cmi_parser(sub: Any) -> argparse.ArgumentParser:
     q.add_argument("--mine-steps", type=positive_int, default=3000, help="steps of each paper-mode MINE run")
     q.add_argument("--workers", type=positive_int, default=1, help="process-pool size of the sweep (1: serial)")
     q.add_argument("--seed", type=nonnegative_int, default=0, help="root seed of the sweep")
-    q.add_argument("--threads", type=positive_int, default=None, help="torch threads (default: 2, or 1 if busy)")
+    q.add_argument("--threads", type=positive_int, default=None,
+                   help="torch threads (default: 2, or 1 if the machine is busy)")
     return q
 
 
-def run_cmi(args: argparse.Namespace) -> int:
+def add_cmi_parser(sub: Any) -> argparse.ArgumentParser:
+    """Register the ``cmi`` subcommand (options of :func:`add_cmi_arguments`) and return its parser.
+
+    Parameters
+    ----------
+    sub : argparse sub-parser collection
+        The result of ``ArgumentParser.add_subparsers``; its parser class decides the error format.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The ``cmi`` parser (help shows every default).
+    """
+    q = sub.add_parser("cmi", help="CMI heat map over (t, r) with error bars, exact reference, Markov length",
+                       description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    q.set_defaults(subparser=q)
+    return add_cmi_arguments(q)
+
+
+def run_cmi(args: argparse.Namespace, *, log_name: str = "cmi") -> int:
     """Run (or resume) the sweep, write ``cmi_heatmap.json`` and ``cmi_heatmap.png`` into ``args.out``, print a summary.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed options of :func:`add_cmi_arguments`.
+    log_name : str, optional
+        Prefix of the progress lines (``[log_name 12.3 s] ...``).
 
     Returns
     -------
     int
         Exit status 0.
     """
+    import torch
+
+    from classical.pipeline import configure_threads
+
+    if args.threads is None:
+        configure_threads()
+    else:
+        torch.set_num_threads(args.threads)
     configure_progress()
-    data = heatmap_data(times=args.times, radii=args.radii, repeats=args.repeats, steps=args.steps,
+    data = heatmap_data(times=args.times, radii=args.radii, repeats=args.repeats, steps=args.train_steps,
                         n_images=args.n_images, ref_n=args.ref_n, n_mc=args.n_mc, mine_cells=args.mine_cells,
                         mine_steps=args.mine_steps, store=args.out / "cmi_store.jsonl", seed=args.seed,
-                        workers=args.workers, progress=True)
+                        workers=args.workers, progress=True, log_name=log_name)
     files = write_outputs(data, args.out)
     for key, lab in (("barrier_predictive", "default estimator"), ("barrier_empirical", "exact empirical")):
         if key in data:

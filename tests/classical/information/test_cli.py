@@ -24,7 +24,7 @@ def test_radius_13_exits_2_with_one_line_before_any_work():
     (["--times", "nan"], "--times"),
     (["--radii", "0"], "--radii"),
     (["--radii", "2", "2"], "--radii"),
-    (["--steps", "0"], "--steps"),
+    (["--train-steps", "0"], "--train-steps"),
     (["--n-images", "100"], "--n-images"),
     (["--ref-n", "70000"], "--ref-n"),
     (["--n-mc", "-1"], "--n-mc"),
@@ -61,14 +61,15 @@ def test_mine_cells_are_parsed_as_t_r(monkeypatch, tmp_path):
     monkeypatch.setattr(cmi, "heatmap_data", lambda **kw: seen.update(kw) or {"times": [0.3], "radii": [2]})
     monkeypatch.setattr(cmi, "write_outputs", lambda data, out: {"png": "a.png", "json": "a.json"})
     assert main(["cmi", "--out", str(tmp_path), "--mine-cells", "0.3,2", "1,12", "--times", "0.3", "--radii",
-                 "2"]) == 0
+                 "2", "--train-steps", "7"]) == 0
     assert seen["mine_cells"] == [(0.3, 2), (1.0, 12)] and seen["store"] == tmp_path / "cmi_store.jsonl"
+    assert seen["steps"] == 7
 
 
 @pytest.mark.slow
 def test_cmi_cli_tiny(tmp_path):
     args = ["cmi", "--out", str(tmp_path), "--times", "0.3", "0.6", "--radii", "1", "2", "3", "--repeats", "1",
-            "--steps", "20", "--n-images", "1000", "--ref-n", "300", "600", "--n-mc", "20", "--threads", "1"]
+            "--train-steps", "20", "--n-images", "1000", "--ref-n", "300", "600", "--n-mc", "20", "--threads", "1"]
     assert main(args) == 0
     data = json.loads((tmp_path / "cmi_heatmap.json").read_text())
     assert (tmp_path / "cmi_heatmap.png").stat().st_size > 0
