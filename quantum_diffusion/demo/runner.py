@@ -26,6 +26,7 @@ AREAS: dict[str, str] = {
     "petz": "quantum_diffusion.demo.petz",
     "classical_limit": "quantum_diffusion.demo.classical_limit",
     "toric": "quantum_diffusion.demo.toric",
+    "cmi": "quantum_diffusion.demo.cmi",
     "mnist": "quantum_diffusion.demo.mnist",
 }
 
