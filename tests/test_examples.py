@@ -17,6 +17,8 @@ EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.py"))
 #: tiny arguments per example; the slow ones train networks or run minutes of Monte Carlo at full size
 TINY = {
     "cmi_validation": ["--part", "generic", "--train-steps", "1"],
+    "mnist_cmi": ["--times", "0.3", "--radii", "1", "2", "--repeats", "1", "--train-steps", "5", "--n-images", "500",
+                  "--ref-n", "300", "--n-mc", "10"],
     "decoherence_limit": ["--n-grid", "16", "--n-samples", "400", "--sde-steps", "10", "--ns", "8", "16",
                           "--quantum-n", "8", "--sde-levels", "1"],
     "gaussian_multimode": ["--n-angles", "2"],
@@ -35,7 +37,7 @@ TINY = {
 #: examples that write numbers (JSON) but no figure
 TABLES_ONLY = {"cmi_validation"}
 #: > 5 s even when tiny
-SLOW = {"cmi_validation", "mnist_local_denoisers", "mnist_ideal_denoisers", "decoherence_limit", "gaussian_noise_floor"}
+SLOW = {"cmi_validation", "mnist_cmi", "mnist_local_denoisers", "mnist_ideal_denoisers", "decoherence_limit", "gaussian_noise_floor"}
 
 
 def _load(name: str):
