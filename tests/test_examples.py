@@ -37,7 +37,8 @@ TINY = {
 #: examples that write numbers (JSON) but no figure
 TABLES_ONLY = {"cmi_validation"}
 #: > 5 s even when tiny
-SLOW = {"cmi_validation", "mnist_cmi", "mnist_local_denoisers", "mnist_ideal_denoisers", "decoherence_limit", "gaussian_noise_floor"}
+SLOW = {"cmi_validation", "mnist_cmi", "mnist_local_denoisers", "mnist_ideal_denoisers", "decoherence_limit",
+        "gaussian_noise_floor"}
 
 
 def _load(name: str):
