@@ -546,7 +546,7 @@ def train(
         step += 1
         losses.append(loss_value)
         bar.update(1)
-        bar.set_postfix(loss=f"{losses[-1]:.4f}")
+        bar.set_postfix(loss=f"{losses[-1]:.4f}", refresh=False)  # refresh=True would defeat mininterval in logs
         if step % cfg.ckpt_every == 0 or step == end:
             if schedule_free and step == cfg.steps:
                 opt.eval()  # finished: parameters = the schedule-free average x

@@ -218,3 +218,25 @@ def test_schedule_free_resume_equals_uninterrupted_and_ends_on_the_average(tmp_p
     assert any(not torch.equal(mid[k], v) for k, v in ck["model"].items())
     with pytest.raises(ValueError, match="optimizer"):
         TrainConfig(TINY_LOCAL, steps=1, batch_size=8, optimizer="adam")
+
+
+def test_issue13_item13_training_bar_is_not_redrawn_every_step_in_logs(tmp_path):
+    """In a log file (not a terminal) the training bar honours tqdm's mininterval: set_postfix must not force a
+    redraw per step (the demo's MNIST log had one redraw per optimiser step)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import torch\n"
+        "from classical.train import TrainConfig, train\n"
+        f"cfg = TrainConfig({TINY_LOCAL!r}, steps=30, batch_size=8, warmup=1, ckpt_every=30)\n"
+        "x = torch.rand(16, 1, 8, 8)\n"
+        f"train(cfg, x, {str(tmp_path / 'c.pt')!r}, progress=True)\n"
+    )
+    log = tmp_path / "log.txt"
+    env = {**os.environ, "TQDM_MININTERVAL": "60"}
+    with open(log, "w") as fh:
+        subprocess.run([sys.executable, "-c", code], stderr=fh, stdout=fh, env=env, check=True, timeout=120)
+    redraws = log.read_text().count("train local:")  # one per redraw, whether tqdm ends them with \r or \n
+    assert 1 <= redraws <= 4, f"{redraws} redraws of the training bar in a log file"
