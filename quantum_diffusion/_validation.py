@@ -44,6 +44,8 @@ def as_array(x: Any, name: str = "input", *, dtype: Any = None) -> np.ndarray:
     arr = np.asarray(x, dtype=dtype)
     if arr.dtype == object:
         raise TypeError(f"{name}: expected a numeric array, got an object array")
+    if arr.dtype.kind not in "biufc":
+        raise TypeError(f"{name}: expected a numeric array, got dtype {arr.dtype}")
     check_finite(arr, name)
     return arr
 
