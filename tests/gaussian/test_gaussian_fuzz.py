@@ -433,3 +433,14 @@ def test_reverse_generators_fuzz_10k(g, rate, kind, theta, orientation):
 @settings(max_examples=40, **FAST)
 def test_exact_reverse_cost_fuzz_slow(g, rate):
     _reverse_cost_case(g, rate)
+
+
+def test_non_numeric_inputs_raise_naming_the_argument():
+    # regression (fuzz, issue 13): these raised numpy's "could not convert string to float" naming nothing, and
+    # from_lindblad(n_modes=0) named "n" (from symplectic_form) instead of n_modes
+    with pytest.raises(TypeError, match="gamma"):
+        check_covariance("")
+    with pytest.raises(TypeError, match="rate"):
+        attenuator("")
+    with pytest.raises(ValueError, match="n_modes"):
+        GaussianGenerator.from_lindblad(None, None, 0)

@@ -17,8 +17,8 @@ from quantum_diffusion.gaussian import (
     fidelity_squared_one_mode,
     sld_fisher,
     squeezed_thermal,
-    thermal,
     symplectic_eigenvalues,
+    thermal,
     tmsv,
     williamson,
 )
