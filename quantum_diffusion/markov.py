@@ -142,7 +142,10 @@ def markov_length(r: Any, cmi: Any, cmi_err: Any = None, *, r_min: int = 2, floo
             f"no exponential decay over r = {x.tolist()}: slope of ln I is {s:.3g} +- {s_err:.3g} "
             "(not negative beyond 2 standard errors)"
         )
-    return MarkovFit(float(-1.0 / s), float(s_err / s**2), float(np.exp(coef[1])), tuple(x.tolist()), chi2)
+    amplitude = float(np.exp(coef[1]))
+    if not np.isfinite(amplitude):
+        raise ValueError(f"cmi: the fitted amplitude I_0 = exp({coef[1]:.4g}) overflows (CMI too large)")
+    return MarkovFit(float(-1.0 / s), float(s_err / s**2), amplitude, tuple(x.tolist()), chi2)
 
 
 @dataclass(frozen=True)
@@ -233,7 +236,10 @@ def locate_peak(p: Any, xi: Any) -> float:
     a, b, _ = np.polyfit(p[k - 1 : k + 2], xi[k - 1 : k + 2], 2)
     if not a < 0:
         raise NoInteriorPeakError(f"no interior peak: xi is not concave around p = {p[k]:g}")
-    return float(-b / (2 * a))
+    x = float(-b / (2 * a))
+    if not p[k - 1] <= x <= p[k + 1]:  # impossible for a concave parabola peaked at p[k]: polyfit lost all digits
+        raise ValueError(f"p points around {p[k]:g} are too close to resolve the peak (vertex {x:g} outside them)")
+    return x
 
 
 @dataclass(frozen=True)

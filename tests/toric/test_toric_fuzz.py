@@ -318,3 +318,12 @@ def test_non_numeric_inputs_raise_naming_the_argument():
         markov_length([1, 2, 3], ["a", "b", "c"])
     with pytest.raises(TypeError, match="p must"):
         toric_cmi(torus_regions(4, 1), "")
+
+
+def test_degenerate_markov_and_peak_inputs_raise():
+    # regression (fuzz, issue 13): an overflowing amplitude came back as inf; near-coincident p gave a "peak"
+    # outside the bracketing points (polyfit on an ill-conditioned Vandermonde matrix)
+    with pytest.raises(ValueError, match="cmi"):
+        markov_length([1.0, 2.0], [1e300, 0.135335283], r_min=1)
+    with pytest.raises(ValueError, match="p points"):
+        locate_peak([0.0, 2.220446049250313e-16, 0.5], [15.7480315, 15.7480316, 15.7480315])
