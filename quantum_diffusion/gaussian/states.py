@@ -278,7 +278,9 @@ def squeezed_thermal(nu: float, r: float, phi: float = 0.0) -> np.ndarray:
     Raises
     ------
     ValueError
-        If ``nu < 1``, any argument is NaN/inf, or :math:`\nu e^{2|r|}` overflows (the message names ``r``).
+        If ``nu < 1``, any argument is NaN/inf, :math:`\nu e^{2|r|}` overflows, or a rotated (``phi`` not a multiple
+        of :math:`\pi/2`) state has condition number :math:`e^{4|r|} > 10^{15}` (not positive definite in floating
+        point); the message names ``r``.
     """
     nu_a, r_a = check_nu_r(nu, r)
     if nu_a.ndim or r_a.ndim or not np.isfinite(phi):
@@ -290,6 +292,13 @@ def squeezed_thermal(nu: float, r: float, phi: float = 0.0) -> np.ndarray:
         raise ValueError(
             f"squeezing r = {float(r_a)!r} with nu = {float(nu_a)!r} gives covariance entries "
             f"nu * e^(2|r|) beyond 1e150 (float overflow); use |r| <= {0.5 * np.log(1e150 / float(nu_a)):.1f}"
+        )
+    if s * c != 0.0 and 4.0 * abs(float(r_a)) > np.log(1e15):
+        # rotated, the small eigenvalue nu e^{-2|r|} drowns in the rounding of the e^{2|r|} entries: the result would
+        # not be positive definite in floating point (found by fuzzing, issue 13)
+        raise ValueError(
+            f"squeezing r = {float(r_a)!r} with a rotation phi = {phi!r} is not representable: condition number "
+            f"e^(4|r|) > 1e15; use |r| <= {0.25 * np.log(1e15):.2f} or phi = 0"
         )
     return float(nu_a) * rot @ np.diag([np.exp(-2 * float(r_a)), np.exp(2 * float(r_a))]) @ rot.T
 

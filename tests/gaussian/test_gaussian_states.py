@@ -254,3 +254,11 @@ def test_one_mode_fidelity_near_pure_has_no_snap() -> None:
     g1, g2 = (1 + 1e-9) * np.eye(2), 1.5 * np.eye(2)
     delta = ((1 + 1e-9) ** 2 - 1) * (1.5**2 - 1)
     assert fidelity_squared(g1, g2) == pytest.approx(2 / (2.5 - np.sqrt(delta)), rel=1e-6)
+
+
+def test_rotated_squeezed_thermal_beyond_float_precision_raises() -> None:
+    # regression (fuzz, issue 13): squeezed_thermal(1, 10, 1) returned a matrix that check_covariance rejects
+    with pytest.raises(ValueError, match="r = 10"):
+        squeezed_thermal(1.0, 10.0, 1.0)
+    check_covariance(squeezed_thermal(1.0, 10.0, 0.0))  # unrotated: diagonal, exact
+    check_covariance(squeezed_thermal(1.0, 8.5, 1.0))
