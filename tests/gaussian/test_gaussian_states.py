@@ -262,3 +262,14 @@ def test_rotated_squeezed_thermal_beyond_float_precision_raises() -> None:
         squeezed_thermal(1.0, 10.0, 1.0)
     check_covariance(squeezed_thermal(1.0, 10.0, 0.0))  # unrotated: diagonal, exact
     check_covariance(squeezed_thermal(1.0, 8.5, 1.0))
+
+
+def test_fidelity_with_a_pure_mode_of_a_mixed_state_never_returns_nan() -> None:
+    # regression (fuzz, issue 13): vacuum (+) thermal(3) against itself gave NaN; now a clear error (not yet a value)
+    g = np.diag([1.0, 1.0, 3.0, 3.0])
+    try:
+        f = fidelity_squared(g, g)
+    except ValueError as err:
+        assert "singular" in str(err)
+    else:
+        assert f == pytest.approx(1.0, abs=1e-6)
