@@ -233,7 +233,10 @@ def locate_peak(p: Any, xi: Any) -> float:
         raise NoInteriorPeakError(f"no interior peak: xi is largest at the end of the grid, p = {p[k]:g}")
     if not (ok[k - 1] and ok[k + 1]):
         raise NoInteriorPeakError(f"no interior peak: the largest xi (p = {p[k]:g}) is next to a NaN")
-    a, b, _ = np.polyfit(p[k - 1 : k + 2], xi[k - 1 : k + 2], 2)
+    try:
+        a, b, _ = np.polyfit(p[k - 1 : k + 2], xi[k - 1 : k + 2], 2)
+    except np.linalg.LinAlgError as exc:  # e.g. p spacing ~1e-244 with xi ~1e300 (fuzz, issue 13)
+        raise ValueError(f"p and xi around p = {p[k]:g} are too ill-scaled to fit the peak parabola") from exc
     if not a < 0:
         raise NoInteriorPeakError(f"no interior peak: xi is not concave around p = {p[k]:g}")
     x = float(-b / (2 * a))

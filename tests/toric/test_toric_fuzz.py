@@ -327,3 +327,5 @@ def test_degenerate_markov_and_peak_inputs_raise():
         markov_length([1.0, 2.0], [1e300, 0.135335283], r_min=1)
     with pytest.raises(ValueError, match="p points"):
         locate_peak([0.0, 2.220446049250313e-16, 0.5], [15.7480315, 15.7480316, 15.7480315])
+    with pytest.raises(ValueError, match="p and xi"):
+        locate_peak([0.0, 2.02223242e-244, 3.71690487e-087], [1e3, 1e300, 1e3])
