@@ -179,7 +179,10 @@ class GaussianGenerator:
             raise ValueError(f"time t must be finite and >= 0, got {t!r}")
         # e^{tB} overflows once t |K| ~ 700 even for a contracting channel: split t into 2^k steps of norm <= 20
         # and compose (the semigroup law (X_s, Y_s)(X_s, Y_s) = (X_2s, Y_2s), exact and stable)
-        k = int(np.ceil(np.log2(t * np.linalg.norm(self.K, 1) / 20.0))) if t * np.linalg.norm(self.K, 1) > 20 else 0
+        tk = t * np.linalg.norm(self.K, 1)
+        if not np.isfinite(tk) or tk > 1e300:
+            raise ValueError(f"time t = {t!r} times |K| = {np.linalg.norm(self.K, 1):.3g} overflows float")
+        k = int(np.ceil(np.log2(tk / 20.0))) if tk > 20 else 0
         if k > 0:
             ch = self.channel(t / 2.0**k)
             for _ in range(k):

@@ -172,3 +172,9 @@ def test_long_time_channel_does_not_overflow() -> None:
     ch = attenuator(1.0).channel(30.0)  # t |K| = 15 < 20: direct, and 2^k splitting agrees with the closed form
     assert np.allclose(ch.Y, (1 - np.exp(-30.0)) * np.eye(2), rtol=1e-12)
     assert np.allclose(attenuator(1.0).channel(100.0).Y, (1 - np.exp(-100.0)) * np.eye(2), rtol=1e-12)
+
+
+def test_channel_with_overflowing_time_raises() -> None:
+    # regression (fuzz, issue 13): t * |K| = inf gave OverflowError from int(inf) in the step splitting
+    with pytest.raises(ValueError, match="time t"):
+        attenuator(1e300).channel(3.6e8)
