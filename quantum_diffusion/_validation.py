@@ -44,6 +44,8 @@ def as_array(x: Any, name: str = "input", *, dtype: Any = None) -> np.ndarray:
     arr = np.asarray(x, dtype=dtype)
     if arr.dtype == object:
         raise TypeError(f"{name}: expected a numeric array, got an object array")
+    if arr.dtype.kind not in "biufc":
+        raise TypeError(f"{name}: expected a numeric array, got dtype {arr.dtype}")
     check_finite(arr, name)
     return arr
 
@@ -254,7 +256,10 @@ def check_density_matrix(
 
 def check_probability(p: Any, name: str = "p", *, lo: float = 0.0, hi: float = 1.0) -> float:
     """Check that a scalar ``p`` is a finite number in ``[lo, hi]`` and return it as float."""
-    val = float(p)
+    try:
+        val = float(p)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a real number, got {p!r}") from exc
     if not np.isfinite(val) or val < lo or val > hi:
         raise ValueError(f"{name} must lie in [{lo}, {hi}], got {p!r}")
     return val

@@ -70,6 +70,14 @@ class MarkovFit:
         return d
 
 
+def _as_float_array(x: Any, name: str) -> np.ndarray:
+    """``np.asarray(x, float)`` with a TypeError naming ``name`` for non-numeric input."""
+    try:
+        return np.asarray(x, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a numeric array, got {type(x).__name__}: {exc}") from exc
+
+
 def markov_length(r: Any, cmi: Any, cmi_err: Any = None, *, r_min: int = 2, floor: float = 1e-11) -> MarkovFit:
     r"""Fit the Markov length :math:`\xi` from :math:`\ln I(r)=\ln I_0-r/\xi` over :math:`r\ge` ``r_min``.
 
@@ -100,15 +108,15 @@ def markov_length(r: Any, cmi: Any, cmi_err: Any = None, *, r_min: int = 2, floo
         The fitted slope :math:`s` is not negative beyond two standard errors (:math:`s+2\sigma_s\ge0`), or,
         without an error estimate, :math:`s\ge-10^{-8}` (flat or increasing data).
     """
-    r = np.asarray(r, dtype=float)
-    I = np.asarray(cmi, dtype=float)
+    r = _as_float_array(r, "r")
+    I = _as_float_array(cmi, "cmi")
     if r.shape != I.shape or r.ndim != 1:
         raise ValueError(f"r and cmi must be 1-D of equal length, got {r.shape} and {I.shape}")
     if not (np.all(np.isfinite(r)) and np.all(np.isfinite(I))):
         raise ValueError("r and cmi must be finite")
     err = None
     if cmi_err is not None:
-        err = np.asarray(cmi_err, dtype=float)
+        err = _as_float_array(cmi_err, "cmi_err")
         if err.shape != I.shape or not np.all(np.isfinite(err)) or np.any(err < 0):
             raise ValueError("cmi_err must be finite, non-negative and shaped like cmi")
     use = (r >= r_min) & (I > max(floor, 0.0))
@@ -134,7 +142,10 @@ def markov_length(r: Any, cmi: Any, cmi_err: Any = None, *, r_min: int = 2, floo
             f"no exponential decay over r = {x.tolist()}: slope of ln I is {s:.3g} +- {s_err:.3g} "
             "(not negative beyond 2 standard errors)"
         )
-    return MarkovFit(float(-1.0 / s), float(s_err / s**2), float(np.exp(coef[1])), tuple(x.tolist()), chi2)
+    amplitude = float(np.exp(coef[1]))
+    if not np.isfinite(amplitude):
+        raise ValueError(f"cmi: the fitted amplitude I_0 = exp({coef[1]:.4g}) overflows (CMI too large)")
+    return MarkovFit(float(-1.0 / s), float(s_err / s**2), amplitude, tuple(x.tolist()), chi2)
 
 
 @dataclass(frozen=True)
@@ -208,8 +219,8 @@ def locate_peak(p: Any, xi: Any) -> float:
         The largest finite value is at an end of the grid or next to a NaN (a monotone curve, or a peak that
         the grid does not resolve), or the three points are not concave.
     """
-    p = np.asarray(p, dtype=float)
-    xi = np.asarray(xi, dtype=float)
+    p = _as_float_array(p, "p")
+    xi = _as_float_array(xi, "xi")
     if p.shape != xi.shape or p.size < 3:
         raise ValueError("p and xi must have equal length >= 3")
     if np.any(np.diff(p) <= 0):
@@ -222,10 +233,16 @@ def locate_peak(p: Any, xi: Any) -> float:
         raise NoInteriorPeakError(f"no interior peak: xi is largest at the end of the grid, p = {p[k]:g}")
     if not (ok[k - 1] and ok[k + 1]):
         raise NoInteriorPeakError(f"no interior peak: the largest xi (p = {p[k]:g}) is next to a NaN")
-    a, b, _ = np.polyfit(p[k - 1 : k + 2], xi[k - 1 : k + 2], 2)
+    try:
+        a, b, _ = np.polyfit(p[k - 1 : k + 2], xi[k - 1 : k + 2], 2)
+    except np.linalg.LinAlgError as exc:  # e.g. p spacing ~1e-244 with xi ~1e300 (fuzz, issue 13)
+        raise ValueError(f"p and xi around p = {p[k]:g} are too ill-scaled to fit the peak parabola") from exc
     if not a < 0:
         raise NoInteriorPeakError(f"no interior peak: xi is not concave around p = {p[k]:g}")
-    return float(-b / (2 * a))
+    x = float(-b / (2 * a))
+    if not p[k - 1] <= x <= p[k + 1]:  # impossible for a concave parabola peaked at p[k]: polyfit lost all digits
+        raise ValueError(f"p points around {p[k]:g} are too close to resolve the peak (vertex {x:g} outside them)")
+    return x
 
 
 @dataclass(frozen=True)

@@ -177,6 +177,17 @@ class GaussianGenerator:
         t = float(t)
         if not np.isfinite(t) or t < 0:
             raise ValueError(f"time t must be finite and >= 0, got {t!r}")
+        # e^{tB} overflows once t |K| ~ 700 even for a contracting channel: split t into 2^k steps of norm <= 20
+        # and compose (the semigroup law (X_s, Y_s)(X_s, Y_s) = (X_2s, Y_2s), exact and stable)
+        tk = t * np.linalg.norm(self.K, 1)
+        if not np.isfinite(tk) or tk > 1e300:
+            raise ValueError(f"time t = {t!r} times |K| = {np.linalg.norm(self.K, 1):.3g} overflows float")
+        k = int(np.ceil(np.log2(tk / 20.0))) if tk > 20 else 0
+        if k > 0:
+            ch = self.channel(t / 2.0**k)
+            for _ in range(k):
+                ch = ch.then(ch)
+            return ch
         m = self.K.shape[0]
         big = np.zeros((2 * m, 2 * m))
         big[:m, :m] = self.K
@@ -242,6 +253,9 @@ class GaussianGenerator:
             if c.shape[1] % 2:
                 raise ValueError(f"jump_vectors must have an even number 2n of columns, got {c.shape}")
             dim = c.shape[1]
+        if n_modes is not None and (isinstance(n_modes, bool) or not isinstance(n_modes, (int, np.integer))
+                                    or n_modes < 1):
+            raise ValueError(f"n_modes must be a positive integer, got {n_modes!r}")
         if dim is None:
             if n_modes is None:
                 raise ValueError("give h_matrix, jump_vectors or n_modes")
@@ -282,10 +296,14 @@ def attenuator(rate: float = 1.0, n_modes: int = 1) -> GaussianGenerator:
     >>> ch.is_cp()
     True
     """
-    rate = float(rate)
-    if not np.isfinite(rate) or rate < 0:
+    try:
+        rate_f = float(rate)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"loss rate must be a real number, got {rate!r}") from exc
+    if not np.isfinite(rate_f) or rate_f < 0:
         raise ValueError(f"loss rate must be finite and >= 0, got {rate!r}")
-    if int(n_modes) != n_modes or n_modes < 1:
+    rate = rate_f
+    if isinstance(n_modes, bool) or not isinstance(n_modes, (int, np.integer)) or n_modes < 1:
         raise ValueError(f"n_modes must be a positive integer, got {n_modes!r}")
     eye = np.eye(2 * int(n_modes))
     return GaussianGenerator(-0.5 * rate * eye, rate * eye)

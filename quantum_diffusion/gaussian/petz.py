@@ -228,11 +228,14 @@ def _g_and_slope(kind: str, theta: float, x: np.ndarray) -> tuple[np.ndarray, np
     if kind == "petz":
         return np.ones_like(x, dtype=complex), np.zeros_like(x, dtype=complex)
     small = np.abs(x) < 1e-6
-    xs = np.where(small, 1.0, x)
     if kind == "rotated":
+        # series (i theta)(1 + i theta x / 2) where |theta x| is small (not |x|: large theta), no theta**2 overflow
+        small = np.abs(theta * x) < 1e-6
+        xs = np.where(small, 1.0, x)
         g = np.exp(1j * theta * x)
-        slope = np.where(small, 1j * theta - 0.5 * theta**2 * x, np.expm1(1j * theta * xs) / xs)
+        slope = np.where(small, 1j * theta * (1.0 + 0.5j * theta * x), np.expm1(1j * theta * xs) / xs)
         return g, slope
+    xs = np.where(small, 1.0, x)
     # twirled: g(x) = int beta_0(theta) e^{i theta x} d theta = x / sinh x (characteristic function, P.4)
     g = np.where(small, 1.0 - x * x / 6.0, xs / np.sinh(xs))
     slope = np.where(small, -x / 6.0 + 7.0 * x**3 / 360.0, (g - 1.0) / xs)

@@ -140,11 +140,16 @@ def bayes_min_eig_grid(nu: ArrayLike, r: ArrayLike, *, method: str = "hermitian2
     # numpy's matmul gufunc is ~10x slower than elementwise arithmetic on (N, 2, 2) batches.
     s_mat = _matmul_2x2(k, sym) + _matmul_2x2(sym, np.swapaxes(k, -1, -2))
     if method == "eigvalsh":
+        if not np.all(np.isfinite(s_mat)):
+            raise ValueError("r too large: e^(2|r|) / nu overflows float (|r| > ~354)")
         return np.linalg.eigvalsh(d_mat + 1j * s_mat)[..., 0]
     # Hermitian [[a, b], [b*, c]]: a = D00, c = D11, b = D01 + i S01 (S00 = S11 = 0 by antisymmetry)
     a, c = d_mat[..., 0, 0], d_mat[..., 1, 1]
-    b2 = d_mat[..., 0, 1] ** 2 + s_mat[..., 0, 1] ** 2
-    return 0.5 * (a + c) - np.sqrt(0.25 * (a - c) ** 2 + b2)
+    # hypot: |b|^2 overflowed to -inf for |r| > ~177 although lambda_min ~ -e^{2|r|}/nu is representable
+    out = 0.5 * (a + c) - np.hypot(0.5 * (a - c), np.hypot(d_mat[..., 0, 1], s_mat[..., 0, 1]))
+    if not np.all(np.isfinite(out)):
+        raise ValueError("r too large: e^(2|r|) / nu overflows float (|r| > ~354)")
+    return out
 
 
 def _matmul_2x2(a: np.ndarray, b: np.ndarray) -> np.ndarray:

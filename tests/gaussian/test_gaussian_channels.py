@@ -163,3 +163,18 @@ def test_fock_check_would_detect_a_wrong_sign(rng: np.random.Generator, t: float
 def test_random_covariance_fixture_is_physical(rng: np.random.Generator) -> None:
     g = random_covariance(rng, 2)
     assert np.linalg.eigvalsh(g + 1j * omega(2))[0] > 0
+
+
+def test_long_time_channel_does_not_overflow() -> None:
+    # regression (fuzz, issue 13): Van Loan's e^{tB} overflowed for rate * t ~ 1400, a valid contracting channel
+    ch = attenuator(3.0).channel(474.0)
+    assert np.allclose(ch.X, np.exp(-3.0 * 474.0 / 2) * np.eye(2)) and np.allclose(ch.Y, np.eye(2), atol=1e-14)
+    ch = attenuator(1.0).channel(30.0)  # t |K| = 15 < 20: direct, and 2^k splitting agrees with the closed form
+    assert np.allclose(ch.Y, (1 - np.exp(-30.0)) * np.eye(2), rtol=1e-12)
+    assert np.allclose(attenuator(1.0).channel(100.0).Y, (1 - np.exp(-100.0)) * np.eye(2), rtol=1e-12)
+
+
+def test_channel_with_overflowing_time_raises() -> None:
+    # regression (fuzz, issue 13): t * |K| = inf gave OverflowError from int(inf) in the step splitting
+    with pytest.raises(ValueError, match="time t"):
+        attenuator(1e300).channel(3.6e8)

@@ -275,3 +275,13 @@ def test_bad_input_is_rejected():
         gaussian_petz_map(GaussianChannel(np.eye(2), np.zeros((2, 2))), np.eye(2))
     with pytest.raises(ValueError, match="mean"):
         petz_backward_mean_rhs(gen, petz_backward_generator(gen, 2 * np.eye(2)), np.zeros(3), np.zeros(2))
+
+
+def test_rotated_petz_with_huge_theta_is_finite_and_reverses() -> None:
+    # regression (fuzz, issue 13): theta**2 overflowed (OverflowError) for |theta| ~ 1e154 in the small-x series
+    from quantum_diffusion.gaussian import attenuator, petz_backward_generator
+
+    gen, g = attenuator(1.0, 1), 2.0 * np.eye(2)
+    for theta in (1.3407807929942597e154, 1e3):
+        b = petz_backward_generator(gen, g, kind="rotated", theta=theta)
+        assert np.all(np.isfinite(b.K)) and np.allclose(b.rhs(g), -gen.rhs(g))

@@ -123,3 +123,12 @@ def test_bayes_reverse_validates_reference() -> None:
         bayes_reverse(attenuator(1.0, 2), np.eye(2))
     with pytest.raises(ValueError, match="orientation"):
         bayes_reverse(attenuator(), np.eye(2), orientation="sideways")  # type: ignore[arg-type]
+
+
+def test_bayes_min_eig_grid_large_r_is_finite_or_raises() -> None:
+    # regression (fuzz, issue 13): |b|^2 overflowed and returned -inf at r = 180 (theorem 1: 2 - 2 cosh(2r)/nu)
+    from quantum_diffusion.gaussian import bayes_min_eig_grid, theorem1_eigenvalues
+
+    assert bayes_min_eig_grid(2.0, 180.0) == pytest.approx(theorem1_eigenvalues(2.0, 180.0)[0], rel=1e-12)
+    with pytest.raises(ValueError, match="r too large"):
+        bayes_min_eig_grid(2.0, 400.0)

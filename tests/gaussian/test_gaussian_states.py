@@ -18,6 +18,7 @@ from quantum_diffusion.gaussian import (
     sld_fisher,
     squeezed_thermal,
     symplectic_eigenvalues,
+    thermal,
     tmsv,
     williamson,
 )
@@ -237,3 +238,38 @@ def test_issue13_item6_multimode_fidelity_of_pure_entangled_states() -> None:
     fa = fidelity_squared(tmsv(0.3), mixed)
     fb = fidelity_squared(mixed, tmsv(0.3))
     assert fa == pytest.approx(fb, rel=1e-12) and 0.0 < fa < 1.0
+
+
+@pytest.mark.parametrize("nu", [1e8, 1e12, 3701571341189194.0])
+def test_entropy_of_very_hot_thermal_state_has_no_cancellation(nu: float) -> None:
+    # regression (fuzz, issue 13): (N+1) ln(N+1) - N ln N cancelled to 32 nats instead of 36.1 at nu = 3.7e15.
+    # Asymptotic series g(N) = ln(N+1) + 1 - 1/(2N) + 1/(3N^2) - ..., exact to < 1e-16 here.
+    n = (nu - 1) / 2
+    assert entropy(thermal(nu)) == pytest.approx(np.log1p(n) + 1 - 1 / (2 * n) + 1 / (3 * n**2), rel=1e-13)
+
+
+def test_one_mode_fidelity_near_pure_has_no_snap() -> None:
+    # regression (fuzz, issue 13): nu = 1 + 1e-9 was snapped to pure, F^2 = 0.8 instead of the closed form
+    # 2 / (sqrt(Delta + delta) - sqrt(delta)), delta = (det g1 - 1)(det g2 - 1) = 0.80001600
+    g1, g2 = (1 + 1e-9) * np.eye(2), 1.5 * np.eye(2)
+    delta = ((1 + 1e-9) ** 2 - 1) * (1.5**2 - 1)
+    assert fidelity_squared(g1, g2) == pytest.approx(2 / (2.5 - np.sqrt(delta)), rel=1e-6)
+
+
+def test_rotated_squeezed_thermal_beyond_float_precision_raises() -> None:
+    # regression (fuzz, issue 13): squeezed_thermal(1, 10, 1) returned a matrix that check_covariance rejects
+    with pytest.raises(ValueError, match="r = 10"):
+        squeezed_thermal(1.0, 10.0, 1.0)
+    check_covariance(squeezed_thermal(1.0, 10.0, 0.0))  # unrotated: diagonal, exact
+    check_covariance(squeezed_thermal(1.0, 8.5, 1.0))
+
+
+def test_fidelity_with_a_pure_mode_of_a_mixed_state_never_returns_nan() -> None:
+    # regression (fuzz, issue 13): vacuum (+) thermal(3) against itself gave NaN; now a clear error (not yet a value)
+    g = np.diag([1.0, 1.0, 3.0, 3.0])
+    try:
+        f = fidelity_squared(g, g)
+    except ValueError as err:
+        assert "singular" in str(err)
+    else:
+        assert f == pytest.approx(1.0, abs=1e-6)
