@@ -6,6 +6,7 @@ evolves :math:`\dot\gamma = K\gamma + \gamma K^T + D`.  See :mod:`quantum_diffus
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -296,6 +297,9 @@ def attenuator(rate: float = 1.0, n_modes: int = 1) -> GaussianGenerator:
     >>> ch.is_cp()
     True
     """
+    # a string such as '0' converts with float() but is not a rate: refuse non-numbers before converting
+    if isinstance(rate, (str, bytes, bool)) or not isinstance(rate, (numbers.Real, np.ndarray)):
+        raise TypeError(f"loss rate must be a real number, got {rate!r}")
     try:
         rate_f = float(rate)
     except (TypeError, ValueError) as exc:

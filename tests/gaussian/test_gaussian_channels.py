@@ -178,3 +178,14 @@ def test_channel_with_overflowing_time_raises() -> None:
     # regression (fuzz, issue 13): t * |K| = inf gave OverflowError from int(inf) in the step splitting
     with pytest.raises(ValueError, match="time t"):
         attenuator(1e300).channel(3.6e8)
+
+
+def test_attenuator_refuses_a_string_rate():
+    """Fuzz regression: attenuator('0') was accepted because float('0') converts."""
+    from quantum_diffusion.gaussian import attenuator
+
+    with pytest.raises(TypeError, match="rate"):
+        attenuator("0")
+    with pytest.raises(TypeError, match="rate"):
+        attenuator(True)
+    assert attenuator(np.float64(0.5)).is_cp()
