@@ -139,6 +139,8 @@ class _Frame:
 def _check_theta(kind: str, theta: float, allowed: tuple[str, ...]) -> float:
     if kind not in allowed:
         raise ValueError(f"kind must be one of {allowed}, got {kind!r}")
+    if isinstance(theta, (str, bytes, bool)):  # float('0') converts, but a string is not an angle
+        raise TypeError(f"theta must be a finite real number, got {theta!r}")
     try:
         theta = float(theta)
     except (TypeError, ValueError) as exc:

@@ -285,3 +285,9 @@ def test_rotated_petz_with_huge_theta_is_finite_and_reverses() -> None:
     for theta in (1.3407807929942597e154, 1e3):
         b = petz_backward_generator(gen, g, kind="rotated", theta=theta)
         assert np.all(np.isfinite(b.K)) and np.allclose(b.rhs(g), -gen.rhs(g))
+
+
+def test_petz_backward_generator_refuses_a_string_theta():
+    """Fuzz regression: theta='0' was accepted because float('0') converts."""
+    with pytest.raises(TypeError, match="theta"):
+        petz_backward_generator(attenuator(), 2.0 * np.eye(2), kind="rotated", theta="0")
