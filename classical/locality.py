@@ -47,6 +47,7 @@ import numpy as np
 import torch
 
 from .path import check_images, interpolate
+from .pipeline import MSE_THRESHOLD, threshold_crossing
 from .quality import count_flops
 from .sampling import Segment, denoise_from, hybrid_sample
 
@@ -64,9 +65,6 @@ __all__ = [
     "hybrid_comparison",
 ]
 
-#: The paper's recovery threshold (orange contour of Fig. 3b).
-MSE_THRESHOLD = 0.03
-
 VelocityFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
@@ -74,20 +72,16 @@ VelocityFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 def first_crossing(t: Sequence[float], mse: Sequence[float], threshold: float = MSE_THRESHOLD) -> float:
     """First t where ``mse`` rises through ``threshold`` (linear interpolation); NaN if it never does.
 
+    The NaN-valued form of :func:`classical.pipeline.threshold_crossing` (one implementation), for grids of
+    crossings stored as arrays.
+
     Raises
     ------
     ValueError
         If ``t`` and ``mse`` differ in length or ``t`` is not increasing.
     """
-    t, mse = np.asarray(t, float), np.asarray(mse, float)
-    if t.shape != mse.shape or t.ndim != 1 or np.any(np.diff(t) <= 0):
-        raise ValueError("t must be increasing and match mse in length")
-    if mse[0] >= threshold:
-        return float(t[0])
-    for i in range(1, len(t)):
-        if mse[i] >= threshold:
-            return float(t[i - 1] + (threshold - mse[i - 1]) * (t[i] - t[i - 1]) / (mse[i] - mse[i - 1]))
-    return float("nan")
+    crossing = threshold_crossing(t, mse, threshold)
+    return float("nan") if crossing is None else crossing
 
 
 @dataclass(frozen=True)
