@@ -30,6 +30,7 @@ from tqdm.auto import tqdm
 from quantum_diffusion.io import atomic_write
 
 from .path import check_images
+from .train import CheckpointError, nonfinite_entry, read_torch_file
 
 __all__ = [
     "MnistClassifier",
@@ -104,11 +105,41 @@ def train_classifier(images: np.ndarray, labels: np.ndarray, *, epochs: int = 1,
 
 def load_or_train_classifier(path: str | os.PathLike, images: np.ndarray, labels: np.ndarray,
                              **kwargs) -> MnistClassifier:
-    """Load the cached classifier weights at ``path``, or train it once and cache it atomically."""
+    """Load the cached classifier weights at ``path``, or train it once and cache it atomically.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Cache file (written by this function).
+    images, labels : numpy.ndarray
+        Training digits ``(N, 1, H, W)`` and their labels ``(N,)``, used only when the cache is missing.
+    **kwargs
+        Passed to :func:`train_classifier`.
+
+    Returns
+    -------
+    MnistClassifier
+        The classifier, in eval mode.
+
+    Raises
+    ------
+    classical.train.CheckpointError
+        If the cache exists but is empty, truncated, corrupt, non-finite or not this classifier's weights (the
+        message names the file; delete it to retrain).  A bad cache is never used and never silently replaced.
+    """
     path = Path(path)
     model = MnistClassifier()
     if path.is_file():
-        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        hint = f"delete {path} to retrain the classifier (about a minute)"
+        state = read_torch_file(path, hint=hint, what="classifier cache")
+        bad = nonfinite_entry(state) if isinstance(state, dict) else None
+        if bad is not None:
+            raise CheckpointError(f"classifier cache {path} holds non-finite parameter {bad!r}; {hint}")
+        try:
+            model.load_state_dict(state)
+        except (RuntimeError, TypeError, AttributeError) as exc:
+            raise CheckpointError(f"classifier cache {path} does not hold this classifier's weights ({exc}); "
+                                  f"{hint}") from exc
         return model.eval()
     model = train_classifier(images, labels, **kwargs)
     import io

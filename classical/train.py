@@ -64,7 +64,9 @@ __all__ = [
     "train",
     "load_checkpoint",
     "load_model",
+    "nonfinite_entry",
     "previous_checkpoint_path",
+    "read_torch_file",
 ]
 
 logger = logging.getLogger(__name__)
@@ -247,13 +249,6 @@ def _digest(obj: Any, h: Any = None) -> str:
     return h.hexdigest()
 
 
-def _nonfinite_tensor(state: Mapping[str, Any]) -> str | None:
-    for name, t in state.items():
-        if isinstance(t, torch.Tensor) and t.is_floating_point() and not torch.isfinite(t).all():
-            return name
-    return None
-
-
 def previous_checkpoint_path(path: str | os.PathLike) -> Path:
     """Where :func:`train` keeps the previous good checkpoint: ``name.pt`` -> ``name.prev.pt``.
 
@@ -272,7 +267,7 @@ def previous_checkpoint_path(path: str | os.PathLike) -> Path:
 
 
 def _save(path: Path, obj: dict[str, Any]) -> None:
-    bad = _nonfinite_tensor(obj["model"])
+    bad = nonfinite_entry(obj["model"])
     if bad is not None:
         raise NonFiniteTrainingError(f"parameter {bad!r} is not finite at step {obj['step']}; {path} was not "
                                      "overwritten and keeps the last good state")
@@ -282,6 +277,70 @@ def _save(path: Path, obj: dict[str, Any]) -> None:
     if path.is_file():
         atomic_copy(path, previous_checkpoint_path(path))
     atomic_write(path, lambda fh: fh.write(buf.getvalue()))
+
+
+def read_torch_file(path: str | os.PathLike, *, hint: str, map_location: str | torch.device = "cpu",
+                    what: str = "file") -> Any:
+    """Read a file written by :func:`torch.save` after checking that it is intact (``weights_only=True``).
+
+    The one reader of the package's torch files (training checkpoints, the FID classifier cache): an empty,
+    truncated or garbage file, or one whose zip CRC fails, raises :class:`CheckpointError` naming the file,
+    never a bare torch traceback and never silently corrupted weights.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        An existing file.
+    hint : str
+        What the user can do about a bad file (appended to the message).
+    map_location : str or torch.device
+        Device the tensors are loaded onto.
+    what : str
+        What the file is, for the message (``"checkpoint"``, ``"classifier cache"``).
+
+    Returns
+    -------
+    Any
+        The loaded object.
+
+    Raises
+    ------
+    CheckpointError
+        If the file is empty, truncated, not a torch file, fails its CRC check or cannot be unpickled safely.
+    """
+    path = Path(path)
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"{what} {path} is empty; {hint}")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            bad = zf.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise CheckpointError(f"{what} {path} is truncated or not a torch file ({exc}); {hint}") from exc
+    if bad is not None:
+        raise CheckpointError(f"{what} {path} is corrupt: record {bad!r} fails its CRC check; {hint}")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # torch raises RuntimeError, UnpicklingError, EOFError, ... on bad files
+        raise CheckpointError(f"{what} {path} cannot be read ({type(exc).__name__}: {exc}); {hint}") from exc
+
+
+def nonfinite_entry(state: Mapping[str, Any]) -> str | None:
+    """Return the name of the first floating tensor of ``state`` with a NaN or inf entry, or ``None``.
+
+    Parameters
+    ----------
+    state : Mapping[str, Any]
+        A ``state_dict``-like mapping.
+
+    Returns
+    -------
+    str or None
+        The offending key, or ``None`` when every floating tensor is finite.
+    """
+    for name, t in state.items():
+        if isinstance(t, torch.Tensor) and t.is_floating_point() and not torch.isfinite(t).all():
+            return name
+    return None
 
 
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
@@ -317,19 +376,7 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     prev = previous_checkpoint_path(path)
     if prev.is_file() and prev != path:
         hint = f"the previous good checkpoint is {prev}: move it to {path} to resume from it, or {hint}"
-    if path.stat().st_size == 0:
-        raise CheckpointError(f"checkpoint {path} is empty; {hint}")
-    try:
-        with zipfile.ZipFile(path) as zf:
-            bad = zf.testzip()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        raise CheckpointError(f"checkpoint {path} is truncated or not a torch checkpoint ({exc}); {hint}") from exc
-    if bad is not None:
-        raise CheckpointError(f"checkpoint {path} is corrupt: record {bad!r} fails its CRC check; {hint}")
-    try:
-        ck = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # torch raises RuntimeError, UnpicklingError, EOFError, ... on bad files
-        raise CheckpointError(f"checkpoint {path} cannot be read ({type(exc).__name__}: {exc}); {hint}") from exc
+    ck = read_torch_file(path, hint=hint, map_location=map_location, what="checkpoint")
     if not isinstance(ck, dict) or not {"model", "step", "config"} <= set(ck):
         raise CheckpointError(f"checkpoint {path} is not a training checkpoint of classical.train; {hint}")
     stored = ck.pop("sha256", None)
@@ -338,7 +385,7 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
                       "and finiteness were checked", stacklevel=2)
     elif _digest(ck) != stored:
         raise CheckpointError(f"checkpoint {path} is corrupt: its content does not match the stored SHA-256; {hint}")
-    bad_param = _nonfinite_tensor(ck["model"])
+    bad_param = nonfinite_entry(ck["model"])
     if bad_param is not None:
         raise CheckpointError(f"checkpoint {path} holds non-finite parameter {bad_param!r}; {hint}")
     return ck

@@ -47,3 +47,50 @@ def test_flop_count_of_a_1x1_local_net_matches_hand_count():
     convs += c * 1  # output
     mlp = 4 * 16 + 16 * 4 + 6 * 4 * (2 * c)  # time MLP and six FiLM linears
     assert count_flops(lambda: m(x, torch.zeros(1))) == 2 * (convs * px + mlp)
+
+
+def _write_good_cache(path):
+    from classical.quality import MnistClassifier
+
+    torch.manual_seed(0)
+    model = MnistClassifier()
+    torch.save(model.state_dict(), path)
+    return model
+
+
+@pytest.mark.parametrize("damage", ["empty", "truncated", "garbage", "nan", "wrong_keys"])
+def test_corrupt_classifier_cache_names_the_file_and_is_kept(tmp_path, damage):
+    """Regression (issue 13 leftover): a bad classifier cache gave a bare torch traceback or NaN weights."""
+    from classical.quality import load_or_train_classifier
+    from classical.train import CheckpointError
+
+    path = tmp_path / "classifier.pt"
+    model = _write_good_cache(path)
+    raw = path.read_bytes()
+    if damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "truncated":
+        path.write_bytes(raw[: len(raw) // 2])
+    elif damage == "garbage":
+        path.write_bytes(b"not a torch file" * 100)
+    elif damage == "nan":
+        sd = model.state_dict()
+        next(v for v in sd.values() if v.is_floating_point()).fill_(float("nan"))
+        torch.save(sd, path)
+    else:
+        torch.save({"w": torch.zeros(3)}, path)
+    before = path.read_bytes()
+    images = np.zeros((4, 1, 28, 28), dtype=np.float32)
+    with pytest.raises(CheckpointError, match=str(path).replace(".", r"\.")):
+        load_or_train_classifier(path, images, np.zeros(4, dtype=np.int64))
+    assert path.read_bytes() == before  # never silently replaced
+
+
+def test_good_classifier_cache_loads_the_same_weights(tmp_path):
+    from classical.quality import load_or_train_classifier
+
+    path = tmp_path / "classifier.pt"
+    model = _write_good_cache(path)
+    loaded = load_or_train_classifier(path, np.zeros((4, 1, 28, 28), np.float32), np.zeros(4, np.int64))
+    for (k, a), b in zip(model.state_dict().items(), loaded.state_dict().values()):
+        assert torch.equal(a, b), k
