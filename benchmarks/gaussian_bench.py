@@ -88,15 +88,15 @@ def bench_repair(n_sdp: int) -> None:
     pts = _points(n_sdp)
     with small_blas():
         problem = RepairProblem(1)
-        minimal_repair(pts[0][0], "bkm", gamma_ref=pts[0][1], problem=problem)  # compile once
+        minimal_repair(pts[0][0], weight="bkm", gamma_ref=pts[0][1], problem=problem)  # compile once
         t0 = time.perf_counter()
-        reused = [minimal_repair(m, "bkm", gamma_ref=s, problem=problem).cost for m, s in pts]
+        reused = [minimal_repair(m, weight="bkm", gamma_ref=s, problem=problem).cost for m, s in pts]
         t_reuse = (time.perf_counter() - t0) / n_sdp
         t0 = time.perf_counter()
-        rebuilt = [minimal_repair(m, "bkm", gamma_ref=s).cost for m, s in pts]
+        rebuilt = [minimal_repair(m, weight="bkm", gamma_ref=s).cost for m, s in pts]
         t_rebuild = (time.perf_counter() - t0) / n_sdp
         t0 = time.perf_counter()
-        closed = [minimal_repair_closed_form(m, "bkm", gamma_ref=s).cost for m, s in pts]
+        closed = [minimal_repair_closed_form(m, weight="bkm", gamma_ref=s).cost for m, s in pts]
         t_closed = (time.perf_counter() - t0) / n_sdp
     err = max(abs(a - c) / max(c, 1e-2) for a, c in zip(reused, closed))
     assert np.allclose(reused, rebuilt, rtol=1e-6, atol=1e-8)
@@ -117,10 +117,10 @@ def bench_eight_modes(seed: int = 1) -> None:
     with small_blas():
         t0 = time.perf_counter()
         problem = RepairProblem(n)
-        res = minimal_repair(m, "bkm", gamma_ref=gam, problem=problem)
+        res = minimal_repair(m, weight="bkm", gamma_ref=gam, problem=problem)
         t_first = time.perf_counter() - t0
         t0 = time.perf_counter()
-        minimal_repair(m, "bkm", gamma_ref=gam, problem=problem)
+        minimal_repair(m, weight="bkm", gamma_ref=gam, problem=problem)
         t_second = time.perf_counter() - t0
     print(f"[8-mode repair SDP, 16x16] first solve (incl. build) {t_first * 1e3:.0f} ms, reused solve "
           f"{t_second * 1e3:.0f} ms; lambda_min {res.lambda_min_before:.3f} -> {res.lambda_min_after:.1e}, "

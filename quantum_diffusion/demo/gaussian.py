@@ -124,7 +124,7 @@ def repair_map_data(
     for nu_c in np.linspace(nu_range[0], nu_range[1], n_check):
         for r_c in np.linspace(r_range[0], r_range[1], n_check):
             sig = squeezed_thermal(nu_c, r_c, 0.3)
-            res = minimal_repair(bayes_reverse(gen, sig).cp_matrix(), "bkm", gamma_ref=sig, problem=problem)
+            res = minimal_repair(bayes_reverse(gen, sig).cp_matrix(), weight="bkm", gamma_ref=sig, problem=problem)
             cf = float(repair_cost_map(nu_c, r_c))
             checks.append({"nu": nu_c, "r": r_c, "sdp": res.cost, "closed_form": cf})
     err = max(abs(c["sdp"] - c["closed_form"]) / max(c["closed_form"], 1e-3) for c in checks)

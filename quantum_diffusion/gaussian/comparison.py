@@ -151,9 +151,9 @@ def compare_petz_bayes(
     m_bayes = bayes.cp_matrix()
     lam_bayes = float(np.linalg.eigvalsh(m_bayes)[0])
     if n == 1:
-        rep = minimal_repair_closed_form(m_bayes, w)
+        rep = minimal_repair_closed_form(m_bayes, weight=w)
     else:
-        rep = minimal_repair(m_bayes, w, problem=problem)
+        rep = minimal_repair(m_bayes, weight=w, problem=problem)
 
     def excess(gen: GaussianGenerator) -> tuple[float, float]:
         delta = gen.D - forward.D

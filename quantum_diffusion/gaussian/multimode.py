@@ -130,14 +130,14 @@ def two_mode_example(
     gam = two_mode_reference(nu, r, phi, theta)
     gen = attenuator(1.0, 2)
     m = bayes_reverse(gen, gam).cp_matrix()
-    rep = minimal_repair(m, "bkm", gamma_ref=gam, problem=problem)
+    rep = minimal_repair(m, weight="bkm", gamma_ref=gam, problem=problem)
     one = attenuator()
     lam_modes, cost_modes = [], 0.0
     for j in range(2):
         red = gam[2 * j : 2 * j + 2, 2 * j : 2 * j + 2]
         mj = bayes_reverse(one, red).cp_matrix()
         lam_modes.append(float(np.linalg.eigvalsh(mj)[0]))
-        cost_modes += minimal_repair_closed_form(mj, "bkm", gamma_ref=red).cost
+        cost_modes += minimal_repair_closed_form(mj, weight="bkm", gamma_ref=red).cost
     sa, sb = gam[:2, :2], gam[2:, 2:]
     return TwoModeResult(
         gamma_ref=gam,

@@ -212,8 +212,8 @@ class RepairProblem:
 
 def minimal_repair(
     M: Any,
-    weight: RepairWeight | ArrayLike = "bkm",
     *,
+    weight: RepairWeight | ArrayLike = "bkm",
     gamma_ref: Any = None,
     solver: str = "CLARABEL",
     problem: RepairProblem | None = None,
@@ -301,7 +301,7 @@ def repair_closed_form_core(a: np.ndarray, b: float, w: np.ndarray) -> np.ndarra
 
 
 def minimal_repair_closed_form(
-    M: Any, weight: RepairWeight | ArrayLike = "bkm", *, gamma_ref: Any = None
+    M: Any, *, weight: RepairWeight | ArrayLike = "bkm", gamma_ref: Any = None
 ) -> RepairResult:
     r"""Closed-form minimal repair for one mode (any Hermitian 2x2 ``M``, any weight ``W > 0``).
 

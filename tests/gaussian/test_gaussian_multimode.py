@@ -33,7 +33,7 @@ def test_uncorrelated_reference_repair_is_additive() -> None:
     res = two_mode_example((1.2, 2.5), (0.9, 0.7), (0.0, 0.6), 0.0)
     s1, s2 = squeezed_thermal(1.2, 0.9, 0.0), squeezed_thermal(2.5, 0.7, 0.6)
     assert np.allclose(res.gamma_ref, block_diag(s1, s2), atol=1e-12)
-    one = sum(minimal_repair_closed_form(bayes_reverse(attenuator(), s).cp_matrix(), "bkm", gamma_ref=s).cost
+    one = sum(minimal_repair_closed_form(bayes_reverse(attenuator(), s).cp_matrix(), weight="bkm", gamma_ref=s).cost
               for s in (s1, s2))
     assert np.isclose(res.repair.cost, one, rtol=1e-6)
     assert np.isclose(res.modewise_cost, one, rtol=1e-12)
@@ -48,8 +48,8 @@ def test_passive_optics_after_squeezing_leave_the_defect_unchanged() -> None:
     m0, m1 = bayes_reverse(gen, local).cp_matrix(), bayes_reverse(gen, mixed).cp_matrix()
     assert np.allclose(m1, bs @ m0 @ bs.T, atol=1e-12)
     pb = RepairProblem(2)
-    c0 = minimal_repair(m0, "bkm", gamma_ref=local, problem=pb).cost
-    c1 = minimal_repair(m1, "bkm", gamma_ref=mixed, problem=pb).cost
+    c0 = minimal_repair(m0, weight="bkm", gamma_ref=local, problem=pb).cost
+    c1 = minimal_repair(m1, weight="bkm", gamma_ref=mixed, problem=pb).cost
     assert np.isclose(c0, c1, rtol=1e-6)
 
 

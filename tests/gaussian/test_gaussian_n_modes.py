@@ -101,7 +101,7 @@ def test_n_mode_fidelity_of_decoder_output_uses_the_multimode_formula() -> None:
 
 def test_results_serialise_to_json() -> None:
     g = squeezed_thermal(1.5, 0.9)
-    rep = minimal_repair(bayes_reverse(attenuator(), g).cp_matrix(), "bkm", gamma_ref=g)
+    rep = minimal_repair(bayes_reverse(attenuator(), g).cp_matrix(), weight="bkm", gamma_ref=g)
     data = json.loads(json.dumps(io.to_jsonable(rep)))
     assert data["cost"] == pytest.approx(rep.cost) and np.allclose(data["delta_d"], rep.delta_d)
     rc = json.loads(json.dumps(io.to_jsonable(reverse_cost_sdp(g))))

@@ -31,8 +31,8 @@ def test_sdp_equals_closed_form_on_score_lift_grid(problem: RepairProblem, rtol:
         for r in (0.0, 0.5, 0.9, 1.3):
             sig = squeezed_thermal(nu, r, 0.7)
             m = bayes_reverse(gen, sig).cp_matrix()
-            sdp = minimal_repair(m, "bkm", gamma_ref=sig, problem=problem)
-            cf = minimal_repair_closed_form(m, "bkm", gamma_ref=sig)
+            sdp = minimal_repair(m, weight="bkm", gamma_ref=sig, problem=problem)
+            cf = minimal_repair_closed_form(m, weight="bkm", gamma_ref=sig)
             assert abs(sdp.cost - cf.cost) <= rtol * max(cf.cost, 1e-2)
             assert np.isclose(cf.cost, repair_cost_map(nu, r), rtol=1e-10, atol=1e-14)
             assert sdp.lambda_min_after >= -1e-7 and cf.lambda_min_after >= -1e-12
@@ -49,8 +49,8 @@ def test_sdp_equals_closed_form_for_random_hermitian_m(
         wm = rng.normal(size=(2, 2))
         m = (a + a.T) + 1j * rng.normal() * 2 * SIGMA
         w = wm @ wm.T + 0.1 * np.eye(2)
-        sdp = minimal_repair(m, w, problem=problem)
-        cf = minimal_repair_closed_form(m, w)
+        sdp = minimal_repair(m, weight=w, problem=problem)
+        cf = minimal_repair_closed_form(m, weight=w)
         assert abs(sdp.cost - cf.cost) <= rtol * max(1.0, cf.cost)
 
 
@@ -61,25 +61,25 @@ def test_closed_form_structure_anti_squeezed_axis(nu: float = 1.6, r: float = 1.
     tau = 2 * np.cosh(2 * r) / nu - 1
     e = np.array([-np.sin(phi), np.cos(phi)])  # anti-squeezed axis of R_phi diag(e^-2r, e^2r) R_phi^T
     for weight in ("bkm", "sld"):
-        res = minimal_repair_closed_form(m, weight, gamma_ref=sig)
+        res = minimal_repair_closed_form(m, weight=weight, gamma_ref=sig)
         assert np.allclose(res.delta_d, (tau**2 - 1) * np.outer(e, e), atol=1e-10)
         assert np.isclose(res.lambda_min_after, 0.0, atol=1e-10)  # minimal: sits on the boundary
-    ident = minimal_repair_closed_form(m, "identity")
+    ident = minimal_repair_closed_form(m, weight="identity")
     assert np.allclose(ident.delta_d, (tau - 1) * np.eye(2), atol=1e-10)
 
 
 def test_no_repair_needed_below_threshold(problem: RepairProblem) -> None:
     sig = squeezed_thermal(3.0, 0.3)
     m = bayes_reverse(attenuator(), sig).cp_matrix()
-    assert minimal_repair_closed_form(m, "bkm", gamma_ref=sig).cost == 0.0
-    assert abs(minimal_repair(m, "bkm", gamma_ref=sig, problem=problem).cost) < 1e-8
+    assert minimal_repair_closed_form(m, weight="bkm", gamma_ref=sig).cost == 0.0
+    assert abs(minimal_repair(m, weight="bkm", gamma_ref=sig, problem=problem).cost) < 1e-8
 
 
 def test_bkm_and_sld_share_the_one_mode_minimiser(problem: RepairProblem) -> None:
     sig = squeezed_thermal(1.3, 0.8, 1.0)
     m = bayes_reverse(attenuator(), sig).cp_matrix()
-    a = minimal_repair(m, "bkm", gamma_ref=sig, problem=problem).delta_d
-    b = minimal_repair(m, "sld", gamma_ref=sig, problem=problem).delta_d
+    a = minimal_repair(m, weight="bkm", gamma_ref=sig, problem=problem).delta_d
+    b = minimal_repair(m, weight="sld", gamma_ref=sig, problem=problem).delta_d
     assert np.allclose(a, b, atol=1e-5 * np.abs(a).max())
 
 
@@ -88,7 +88,7 @@ def test_repair_restores_cp_for_two_modes(rng: np.random.Generator) -> None:
 
     g = random_covariance(rng, 2, squeeze=1.0)
     m = bayes_reverse(attenuator(1.0, 2), g).cp_matrix()
-    res = minimal_repair(m, "bkm", gamma_ref=g)
+    res = minimal_repair(m, weight="bkm", gamma_ref=g)
     assert res.lambda_min_before < 0 and res.lambda_min_after >= -1e-7
     assert np.linalg.eigvalsh(res.delta_d)[0] >= -1e-7
     # minimality: shrinking the repair breaks CP
@@ -97,15 +97,15 @@ def test_repair_restores_cp_for_two_modes(rng: np.random.Generator) -> None:
 
 def test_repair_input_errors() -> None:
     with pytest.raises(ValueError, match="not Hermitian"):
-        minimal_repair(np.array([[1.0, 2.0], [0.0, 1.0]]), "identity")
+        minimal_repair(np.array([[1.0, 2.0], [0.0, 1.0]]), weight="identity")
     with pytest.raises(ValueError, match="gamma_ref"):
-        minimal_repair(np.eye(2), "bkm")
+        minimal_repair(np.eye(2), weight="bkm")
     with pytest.raises(ValueError, match="positive definite"):
-        minimal_repair(np.eye(2), -np.eye(2))
+        minimal_repair(np.eye(2), weight=-np.eye(2))
     with pytest.raises(ValueError, match="weight must be"):
-        minimal_repair(np.eye(2), "fisher")
+        minimal_repair(np.eye(2), weight="fisher")
     with pytest.raises(ValueError, match="NaN"):
-        minimal_repair(np.full((2, 2), np.nan), "identity")
+        minimal_repair(np.full((2, 2), np.nan), weight="identity")
 
 
 def test_solver_failure_reports_status() -> None:
