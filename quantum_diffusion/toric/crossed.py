@@ -215,18 +215,124 @@ class CrossedKL:
                 raise AssertionError("inner boundary couplings differ between AB and ABC")  # pragma: no cover
             outer = _SubMatrix(rows, cols, phase, dO, n_dir)
             self._env[name] = (outer, outer.pos[cout], outer.pos[cin])
+        self._split = None
+        if self._env["ab"] is not None:  # three levels: the AB outer ring (mid) and C, coupled at AB's boundary
+            mid = self._env["ab"][0]
+            dC = np.setdiff1d(np.arange(n_dir), graphs["ab"])
+            in_mid = mid.pos >= 0
+            in_C = np.zeros(n_dir, bool)
+            in_C[dC] = True
+            r_mc, c_mc, ph_mc = _coupling(rows, cols, phase, in_mid, in_C, n_dir)
+            r_cm, c_cm, ph_cm = _coupling(rows, cols, phase, in_C, in_mid, n_dir)
+            cout2, cin2 = np.unique(c_mc), np.unique(r_cm)
+            pc2 = np.full(n_dir, -1, np.int64)
+            pc2[cout2] = np.arange(cout2.size)
+            pin2 = np.full(n_dir, -1, np.int64)
+            pin2[cin2] = np.arange(cin2.size)
+            U2 = np.zeros((mid.n, cout2.size), complex)
+            U2[mid.pos[r_mc], pc2[c_mc]] = -ph_mc
+            csub = _SubMatrix(rows, cols, phase, dC, n_dir)
+            self._split = {"U2": U2, "v2": (pin2[r_cm], mid.pos[c_cm], ph_cm, c_cm // 2), "cout2_edge": cout2 // 2,
+                           "c": (csub, csub.pos[cout2], csub.pos[cin2])}
 
     # ------------------------------------------------------------------ noise -> couplings
-    def _t(self, e1: np.ndarray | None, e2: np.ndarray | None) -> np.ndarray:
-        """tanh(beta J) over the ABC block's local edges, inner and/or outer part filled."""
+    def _t(self, e1: np.ndarray | None, e2: np.ndarray | None, edges: np.ndarray | None = None) -> np.ndarray:
+        """tanh(beta J) over the ABC block's local edges: inner part ``e1``, and ``e2`` on ``edges`` (outer)."""
         L = self.sampler.L
         e = np.zeros(2 * L * L, dtype=np.uint8)
         if e1 is not None:
             e[self.inner_edges] = e1
         if e2 is not None:
-            e[self.outer_edges] = e2
+            e[self.outer_edges if edges is None else edges] = e2
         J = 1.0 - 2.0 * e.astype(float)
         return np.tanh(self.sampler.beta * self._kw.local_couplings(J, self._blk))
+
+    @property
+    def mid_edges(self) -> np.ndarray:
+        """Torus ids of :math:`B` outside the inner block (the middle level of the three-level split)."""
+        return np.intersect1d(self.outer_edges, self.sampler.B_edges)
+
+    @property
+    def c_edges(self) -> np.ndarray:
+        """Torus ids of :math:`C` (the outer level of the three-level split)."""
+        return np.intersect1d(self.outer_edges, self.sampler.C_edges)
+
+    def full_noise3(self, e1: np.ndarray, em: np.ndarray, ec: np.ndarray) -> np.ndarray:
+        """Noise on the torus from inner, middle (:attr:`mid_edges`) and :math:`C` patterns."""
+        e = np.zeros(2 * self.sampler.L ** 2, dtype=np.uint8)
+        e[self.inner_edges] = e1
+        e[self.mid_edges] = em
+        e[self.c_edges] = ec
+        return e
+
+    def outer_state3(self, ems: np.ndarray, ecs: np.ndarray) -> dict[str, np.ndarray]:
+        r"""Environments of every (middle, :math:`C`) pair, shapes ``(nm * nc, k, k)`` (middle-major).
+
+        The :math:`C` ring enters the middle ring's Kac-Ward matrix through the directed edges at the boundary
+        of :math:`AB` (a second Woodbury update, same form as the module docstring's).
+        """
+        if self._split is None:
+            raise ValueError("three levels need inner_radius < r")
+        ems, ecs = np.atleast_2d(ems), np.atleast_2d(ecs)
+        mid, pout, pin = self._env["ab"]
+        sp_ = self._split
+        U2 = sp_["U2"]
+        vr, vc, vph, ved = sp_["v2"]
+        k, k2 = self._k, U2.shape[1]
+        rhs = np.zeros((mid.n, k + k2), complex)
+        rhs[pin, np.arange(k)] = 1.0
+        rhs[:, k:] = U2
+        A0, P, W2, R, tc = [], [], [], [], []
+        for em in ems:
+            t = self._t(None, em, self.mid_edges)
+            sol = mid.lu(t).solve(rhs)
+            S1, S2 = sol[:, :k], sol[:, k:]
+            V2 = np.zeros((k2, mid.n), complex)
+            V2[vr, vc] = -vph * t[ved]
+            A0.append(S1[pout])
+            P.append(S2[pout])
+            W2.append(V2 @ S2)
+            R.append(V2 @ S1)
+            tc.append(t[self._cout_edge])
+        A0, P, W2, R, tc = (np.stack(x) for x in (A0, P, W2, R, tc))
+        csub, pout2, pin2 = sp_["c"]
+        rhs2 = np.zeros((csub.n, k2), complex)
+        rhs2[pin2, np.arange(k2)] = 1.0
+        G2 = []
+        for ec in ecs:
+            t = self._t(None, ec, self.c_edges)
+            G2.append(t[sp_["cout2_edge"]][:, None] * csub.lu(t).solve(rhs2)[pout2])
+        G2 = np.stack(G2)[None]  # (1, nc, k2, k2)
+        Z = np.linalg.solve(np.eye(k2) - G2 @ W2[:, None], G2 @ R[:, None])  # (nm, nc, k2, k)
+        G_O = A0[:, None] + P[:, None] @ Z
+        nm, nc = len(ems), len(ecs)
+        abc = (tc[:, None, :, None] * G_O).reshape(nm * nc, k, k)
+        ab = np.repeat(tc[:, :, None] * A0, nc, axis=0)
+        return {"abc": abc, "ab": ab}
+
+    def terms3(self, e1s: np.ndarray, ems: np.ndarray, ecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(D, Y)`` for every inner x middle x :math:`C` triple, each of shape ``(n1, nm, nc)``.
+
+        Raises
+        ------
+        ValueError
+            If the split has no middle level (``inner_radius = r``).
+        """
+        e1s, ems, ecs = np.atleast_2d(e1s), np.atleast_2d(ems), np.atleast_2d(ecs)
+        if self.inner_radius >= self.sampler.tri.r:
+            raise ValueError("three levels need inner_radius < r")
+        shape = (len(e1s), len(ems), len(ecs))
+        if self.sampler.trivial:
+            return np.zeros(shape), np.zeros(shape)
+        if not self.fast:
+            dy = np.array([[[self.sampler.terms(self.full_noise3(a, b, c)) for c in ecs] for b in ems] for a in e1s])
+            return dy[..., 0], dy[..., 1]
+        lz_abc, lz_ab, bad = self.pair_log_z(self.inner_state(e1s), self.outer_state3(ems, ecs))
+        d, y = (x.reshape(shape) for x in pair_terms(lz_abc, lz_ab))
+        for i, j, l in zip(*np.nonzero(bad.reshape(shape))):
+            self.n_direct += 1
+            d[i, j, l], y[i, j, l] = self.sampler.terms(self.full_noise3(e1s[i], ems[j], ecs[l]))
+        return np.maximum(d, 0.0), y
 
     def full_noise(self, e1: np.ndarray, e2: np.ndarray) -> np.ndarray:
         """Noise on the torus, shape ``(2 L^2,)``, from an inner and an outer pattern."""
@@ -329,8 +435,8 @@ def _check_count(value: Any, name: str, minimum: int = 1) -> int:
 
 
 def crossed_estimate(sampler: KLSampler, *, n_samples: int = 1000, seed: Any = 0, inner_radius: int = 1,
-                     inner_per_block: int = 16, outer_per_block: int = 8, control_variate: bool = True
-                     ) -> CMIResult:
+                     inner_per_block: int = 16, outer_per_block: int = 8, c_per_block: int | None = None,
+                     control_variate: bool = True) -> CMIResult:
     r"""Crossed inner x outer estimate of :math:`I(A:C|B)` in nats (module docstring).
 
     The draws come in :math:`K` independent blocks; block :math:`b` pairs ``inner_per_block`` inner draws with
@@ -354,6 +460,11 @@ def crossed_estimate(sampler: KLSampler, *, n_samples: int = 1000, seed: Any = 0
         Inner block half-width :math:`r_{\rm in}` in ``[1, r]`` (default 1: the 3x3 block around :math:`A`).
     inner_per_block, outer_per_block : int
         Draws per block (defaults 16 and 8, near the optimum measured at ``p = 0.05, r = 4``).
+    c_per_block : int, optional
+        Three levels: the outer draws are split into the rest of :math:`B` (``outer_per_block`` draws per
+        block) and :math:`C` (``c_per_block`` draws), every inner x middle x :math:`C` triple is used, and
+        :math:`C`'s environment is attached to the middle ring by a second Woodbury update
+        (:meth:`CrossedKL.outer_state3`).  Needs ``inner_radius < r``.  ``None`` (default): two levels.
     control_variate : bool
         Add the cross-fitted control variate :math:`\lambda Y` (module docstring).
 
@@ -370,9 +481,12 @@ def crossed_estimate(sampler: KLSampler, *, n_samples: int = 1000, seed: Any = 0
     """
     m1 = _check_count(inner_per_block, "inner_per_block")
     m2 = _check_count(outer_per_block, "outer_per_block")
+    m3 = None if c_per_block is None else _check_count(c_per_block, "c_per_block")
     n = check_n_samples(n_samples, 4 * m2)
     n_blocks = n // m2
     eng = CrossedKL(sampler, inner_radius)
+    if m3 is not None and eng.inner_radius >= sampler.tri.r:
+        raise ValueError(f"c_per_block (three levels) needs inner_radius < r = {sampler.tri.r}")
     rng = np.random.default_rng(seed)
     p = sampler.p
     d = np.zeros(n_blocks)
@@ -381,8 +495,13 @@ def crossed_estimate(sampler: KLSampler, *, n_samples: int = 1000, seed: Any = 0
         with small_blas():
             for b in range(n_blocks):
                 e1s = (rng.random((m1, eng.inner_edges.size)) < p).astype(np.uint8)
-                e2s = (rng.random((m2, eng.outer_edges.size)) < p).astype(np.uint8)
-                D, Y = eng.terms(e1s, e2s)
+                if m3 is None:
+                    e2s = (rng.random((m2, eng.outer_edges.size)) < p).astype(np.uint8)
+                    D, Y = eng.terms(e1s, e2s)
+                else:
+                    ems = (rng.random((m2, eng.mid_edges.size)) < p).astype(np.uint8)
+                    ecs = (rng.random((m3, eng.c_edges.size)) < p).astype(np.uint8)
+                    D, Y = eng.terms3(e1s, ems, ecs)
                 d[b], y[b] = D.mean(), Y.mean()
     x = d
     if control_variate:
@@ -391,5 +510,5 @@ def crossed_estimate(sampler: KLSampler, *, n_samples: int = 1000, seed: Any = 0
         x = d + np.where(half == 0, lam[1], lam[0]) * y  # coefficient fitted on the other, independent blocks
     res = make_result("crossed", x, np.full(n_blocks, 1.0 / n_blocks), float(x.mean()),
                       float(x.std(ddof=1) / np.sqrt(n_blocks)), trivial=sampler.trivial)
-    return CMIResult(res.cmi, res.stderr, n_blocks * m1 * m2, res.method, res.ess, res.reliable, res.samples,
-                     res.weights)
+    return CMIResult(res.cmi, res.stderr, n_blocks * m1 * m2 * (m3 or 1), res.method, res.ess, res.reliable,
+                     res.samples, res.weights)

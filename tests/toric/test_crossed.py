@@ -139,3 +139,41 @@ def test_crossed_seeded_trivial_and_validated():
         crossed_estimate(s, n_samples=31, outer_per_block=8)
     with pytest.raises(TypeError, match="unexpected keyword"):
         toric_cmi(square_regions(2), 0.1, method="crossed", n_samples=32, options={"lam": 1.0})
+
+
+@pytest.mark.parametrize("r,r_in,p", [(2, 1, 0.12), (4, 1, 0.05), (4, 2, 0.1)])
+def test_three_level_woodbury_matches_direct_kac_ward(r, r_in, p, rng):
+    # C's environment attached to the middle ring by a second Woodbury update, against one LU per triple
+    s = KLSampler(square_regions(r), p)
+    eng = CrossedKL(s, r_in)
+    both = np.concatenate([eng.mid_edges, eng.c_edges])
+    np.testing.assert_array_equal(np.sort(both), eng.outer_edges)
+    e1s = (rng.random((3, eng.inner_edges.size)) < 0.15).astype(np.uint8)
+    ems = (rng.random((2, eng.mid_edges.size)) < 0.15).astype(np.uint8)
+    ecs = (rng.random((3, eng.c_edges.size)) < 0.15).astype(np.uint8)
+    d, y = eng.terms3(e1s, ems, ecs)
+    ref = np.array([[[cv_terms(*s.log_z(eng.full_noise3(a, b, c))) for c in ecs] for b in ems] for a in e1s])
+    np.testing.assert_allclose(d, ref[..., 0], rtol=0, atol=1e-11)
+    np.testing.assert_allclose(y, ref[..., 1], rtol=0, atol=1e-11)
+    assert d.max() > 1e-3 and eng.n_direct == 0
+
+
+def test_three_level_agrees_with_two_levels_and_plain(n_sigma=4.0):
+    # square r = 2 (no exact value reachable): three unbiased estimators with independent draws must agree
+    reg, p = square_regions(2), 0.12
+    a = toric_cmi(reg, p, method="crossed", n_samples=96, seed=1, options={"c_per_block": 4})
+    b = toric_cmi(reg, p, method="crossed", n_samples=96, seed=2)
+    c = toric_cmi(reg, p, method="cv", n_samples=400, seed=3)
+    for x, y in ((a, b), (a, c), (b, c)):
+        assert abs(x.cmi - y.cmi) < n_sigma * np.hypot(x.stderr, y.stderr)
+    assert a.n_samples == 12 * 16 * 8 * 4
+
+
+def test_three_level_validation():
+    s = KLSampler(square_regions(2), 0.1)
+    with pytest.raises(ValueError, match="inner_radius < r"):
+        crossed_estimate(s, n_samples=32, inner_radius=2, c_per_block=2)
+    with pytest.raises(ValueError, match="c_per_block"):
+        crossed_estimate(s, n_samples=32, c_per_block=0)
+    with pytest.raises(ValueError, match="inner_radius < r"):
+        CrossedKL(s, 2).terms3(np.zeros((1, 56)), np.zeros((1, 0)), np.zeros((1, 10)))
