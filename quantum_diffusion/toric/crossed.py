@@ -10,15 +10,23 @@ around :math:`A`, minus :math:`A`) and the *outer* group :math:`e_2` (the rest o
     \hat I=\frac1{n_1n_2}\sum_{i,j}X_{ij},\qquad X_{ij}=D(e_1^{(i)},e_2^{(j)})+\lambda\,Y(e_1^{(i)},e_2^{(j)}),
 
 is unbiased (each pair is a draw of the noise law).  :math:`Y` is the zero-mean control variate of
-:mod:`~.controlvariate` (:math:`\mathbb E[Y|e_B]=0`); :math:`\lambda` is fitted on the pairs of the other half
-of the outer draws, so it is independent of the :math:`e_2` it multiplies and
-:math:`\mathbb E[\lambda Y_{ij}]=\mathbb E[\lambda\,\mathbb E(Y_{ij}|e_1^{(i)})]=0`.  Its variance is
-:math:`\sigma_1^2/n_1+\sigma_2^2/n_2+\sigma_{12}^2/(n_1n_2)` (Hoeffding/ANOVA decomposition: main effects
-:math:`\sigma_k^2=\mathrm{Var}\,\mathbb E[X|e_k]`, interaction :math:`\sigma_{12}^2`).  At small ``p`` the
-large KLs need an error chain from :math:`A` across :math:`B`, i.e. inner *and* outer errors at once: most of
-the variance is interaction, which the :math:`n_1n_2` pairs average down.  The error bar is the conservative
-two-way estimate :math:`s^2_{\rm rows}/n_1+s^2_{\rm cols}/n_2` (row/column means; it counts the interaction
-term twice).
+:mod:`~.controlvariate` (:math:`\mathbb E[Y|e_B]=0`).  Hoeffding (ANOVA) decomposition: with main effects
+:math:`\sigma_k^2=\mathrm{Var}\,\mathbb E[X|e_k]` and interaction :math:`\sigma_{12}^2`, the fully crossed mean
+has variance :math:`\sigma_1^2/n_1+\sigma_2^2/n_2+\sigma_{12}^2/(n_1n_2)`.  At small ``p`` the large KLs need
+an error chain from :math:`A` across :math:`B`, i.e. inner *and* outer errors at once, so most of the variance
+is interaction, which the pairs average down.  A full crossing costs :math:`n_1n_2` pair evaluations, so the
+draws come in independent *blocks* (``inner_per_block`` x ``outer_per_block`` pairs each); the block means are
+i.i.d., which gives an honest central-limit error bar, the effective sample size (in blocks) and an exactly
+unbiased cross-fitted :math:`\lambda` (fitted on the other half of the blocks, so independent of the blocks it
+multiplies: :math:`\mathbb E[\lambda\bar Y_b]=\mathbb E\lambda\,\mathbb E\bar Y_b=0`).
+
+With ``c_per_block`` the outer group is split once more into the rest of :math:`B` (the *middle* ring) and
+:math:`C`, and every inner x middle x :math:`C` triple of a block is used: the middle ring carries most of the
+outer main effect and its environment is cheap (a ring of :math:`B`), while the expensive :math:`C` ring is
+shared by all middle draws of the block.
+
+Measured (``benchmarks/toric_bench.py --crossed``, square geometry, ``r = r_C = 4``): see
+:func:`crossed_estimate`.
 
 **Why pairs are cheap (square geometry).**  With :math:`M=I-T` the Kac-Ward matrix of a block
 (:class:`~.partition.KacWardBlock`) and the directed edges split into inner (:math:`\mathcal I`) and outer
@@ -40,7 +48,10 @@ small LU per inner draw, and by the Woodbury identity the :math:`8\times8` matri
     K=K_0+X_S\,(I_k-\Gamma W)^{-1}\,\Gamma\,VY,\qquad Y=M_{\mathcal{II}}^{-1}T_{\mathcal I S},\
     X=M_{\mathcal{II}}^{-1}U_0,\ W=VX,\ K_0=Y_S,
 
-a :math:`k\times k` solve per pair, batched over the inner draws.  The torus geometry and ``p`` below
+a :math:`k\times k` solve per pair, batched over the inner draws.  For three levels the same identity attaches
+:math:`C` to the middle ring (through the :math:`4(2r+1)+4` directed edges at the boundary of :math:`AB`): one
+:math:`k_2\times k_2` solve per (middle, :math:`C`) pair gives that pair's :math:`\Gamma_{ABC}`.  The torus
+geometry and ``p`` below
 :data:`~.partition.KW_P_MIN` evaluate every pair directly with :class:`~.sampler.KLSampler` (same estimator,
 no speed-up).
 """
