@@ -276,10 +276,11 @@ class CrossedKL:
         e[self.c_edges] = ec
         return e
 
-    def outer_state3(self, ems: np.ndarray, ecs: np.ndarray) -> dict[str, np.ndarray]:
-        r"""Environments of every (middle, :math:`C`) pair, shapes ``(nm * nc, k, k)`` (middle-major).
+    def outer_state3(self, ems: np.ndarray, ecs: np.ndarray) -> dict[str, Any]:
+        r"""Environments of every (middle, :math:`C`) pair.
 
-        The :math:`C` ring enters the middle ring's Kac-Ward matrix through the directed edges at the boundary
+        ``"abc"``: shape ``(nm * nc, k, k)`` (middle-major); ``"ab"``: ``(nm, k, k)`` (it does not depend on
+        :math:`C`; ``"ab_repeat" = nc``).  The :math:`C` ring enters the middle ring's Kac-Ward matrix through the directed edges at the boundary
         of :math:`AB` (a second Woodbury update, same form as the module docstring's).
         """
         if self._split is None:
@@ -318,8 +319,7 @@ class CrossedKL:
         G_O = A0[:, None] + P[:, None] @ Z
         nm, nc = len(ems), len(ecs)
         abc = (tc[:, None, :, None] * G_O).reshape(nm * nc, k, k)
-        ab = np.repeat(tc[:, :, None] * A0, nc, axis=0)
-        return {"abc": abc, "ab": ab}
+        return {"abc": abc, "ab": tc[:, :, None] * A0, "ab_repeat": nc}
 
     def terms3(self, e1s: np.ndarray, ems: np.ndarray, ecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(D, Y)`` for every inner x middle x :math:`C` triple, each of shape ``(n1, nm, nc)``.
@@ -392,27 +392,33 @@ class CrossedKL:
             out[name] = np.stack(gs)
         return out
 
-    def pair_log_z(self, inner: dict[str, np.ndarray], gamma: dict[str, np.ndarray | None]
+    def pair_log_z(self, inner: dict[str, np.ndarray], gamma: dict[str, Any]
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         r"""Relative :math:`\ln Z` (up to a per-pair constant) of the 16 flips for every inner x outer pair.
 
-        ``inner`` from :meth:`inner_state` (``n1`` draws), ``gamma`` from :meth:`outer_state` (``n2`` draws).
-        Returns ``(log_z_abc, log_z_ab, bad)`` of shapes ``(n1, n2, 16), (n1, n2, 16), (n1, n2)``; ``bad`` marks
-        pairs whose Woodbury ratio failed the Kac-Ward positivity check (recompute them directly).
+        ``inner`` from :meth:`inner_state` (``n1`` draws), ``gamma`` from :meth:`outer_state` or
+        :meth:`outer_state3` (``n2`` outer environments; ``gamma["ab_repeat"]`` consecutive outer environments
+        share one :math:`AB` environment).  Returns ``(log_z_abc, log_z_ab, bad)`` of shapes ``(n1, n2, 16)``,
+        ``(n1, n2, 16)``, ``(n1, n2)``; ``bad`` marks pairs whose Woodbury ratio failed the Kac-Ward positivity
+        check (recompute them directly).
         """
-        n1 = inner["K0"].shape[0]
-        Ks = []
+        rep = int(gamma.get("ab_repeat", 1))
+        lz, bads = [], []
         for name in ("abc", "ab"):
             g = gamma[name]
             if g is None:
-                n2 = gamma["abc"].shape[0] if gamma["abc"] is not None else 1
-                Ks.append(np.broadcast_to(inner["K0"][:, None], (n1, n2, 8, 8)))
+                K = inner["K0"][:, None]
             else:
                 g = g[None]  # (1, n2, k, k) against (n1, 1, k, k)
                 Z = np.linalg.solve(np.eye(self._k) - g @ inner["W"][:, None], g @ inner["VY"][:, None])
-                Ks.append(inner["K0"][:, None] + inner["XS"][:, None] @ Z)
-        lz, bad = _log_ratios(np.stack(Ks))
-        return lz[0], lz[1], bad.any(axis=(0, 3))
+                K = inner["K0"][:, None] + inner["XS"][:, None] @ Z
+            x, b = _log_ratios(K)
+            lz.append(x)
+            bads.append(b.any(axis=-1))
+        n2 = lz[0].shape[1]
+        ab = np.broadcast_to(lz[1], (lz[1].shape[0], n2, 16)) if lz[1].shape[1] == 1 else np.repeat(lz[1], rep, 1)
+        bad_ab = np.broadcast_to(bads[1], bads[0].shape) if bads[1].shape[1] == 1 else np.repeat(bads[1], rep, 1)
+        return lz[0], ab, bads[0] | bad_ab
 
     def terms(self, e1s: np.ndarray, e2s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(D, Y)`` of :func:`pair_terms` for every inner draw (rows of ``e1s``) x outer draw (rows of ``e2s``).
