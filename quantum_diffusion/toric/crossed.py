@@ -112,21 +112,47 @@ def _coupling(rows, cols, phase, from_set, to_set, n_dir):
     return rows[keep], cols[keep], phase[keep]
 
 
+def _det2(a: np.ndarray) -> np.ndarray:
+    return a[..., 0, 0] * a[..., 1, 1] - a[..., 0, 1] * a[..., 1, 0]
+
+
+def _adj2(a: np.ndarray) -> np.ndarray:
+    out = np.empty_like(a)
+    out[..., 0, 0], out[..., 1, 1] = a[..., 1, 1], a[..., 0, 0]
+    out[..., 0, 1], out[..., 1, 0] = -a[..., 0, 1], -a[..., 1, 0]
+    return out
+
+
 def _log_ratios(K: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     r"""``0.5 ln det(I + 2 K[s, s])`` for the 16 flip patterns, over the leading axes of ``K (..., 8, 8)``.
 
-    Returns the log ratios and a mask of the entries whose ratio is not numerically real positive.
+    Rows ``2a, 2a+1`` of ``K`` are the two directed edges of :math:`A`'s edge ``a`` (pattern bit ``a``).  One
+    flipped edge: a closed-form 2x2 determinant; two: the 2x2-block Schur form
+    :math:`\det\begin{pmatrix}P&Q\\R&S\end{pmatrix}=\det(\det P\,S-R\,\mathrm{adj}P\,Q)/\det P` (hand-written
+    because batched ``numpy.linalg.det`` on 2x2 / 4x4 blocks costs twice as much; :math:`\det P` is a
+    single-edge ratio :math:`Z(J^{(a)})/Z(J)\ge p/(1-p)`, so the division is safe for ``p >= KW_P_MIN``);
+    three or four: ``numpy.linalg.det``.  Returns the log ratios and a mask of the entries whose ratio is not
+    numerically real positive.
     """
-    flipped = np.repeat(flip_patterns(4) < 0, 2, axis=1)
-    sizes = flipped.sum(axis=1)
+    B = np.eye(8) + 2.0 * K
+    fp = flip_patterns(4) < 0
     ratio = np.ones(K.shape[:-2] + (16,), complex)
-    for m in np.unique(sizes):
-        if m == 0:
-            continue
-        rows = np.nonzero(sizes == m)[0]
-        idx = np.array([np.nonzero(flipped[f])[0] for f in rows])
-        sub = K[..., idx[:, :, None], idx[:, None, :]]
-        ratio[..., rows] = np.linalg.det(np.eye(m) + 2.0 * sub)
+
+    def blk(a: int, b: int) -> np.ndarray:
+        return B[..., 2 * a:2 * a + 2, 2 * b:2 * b + 2]
+
+    d1 = [_det2(blk(a, a)) for a in range(4)]
+    for f in range(1, 16):
+        es = np.nonzero(fp[f])[0]
+        if es.size == 1:
+            ratio[..., f] = d1[es[0]]
+        elif es.size == 2:
+            a, b = es
+            dP = d1[a][..., None, None]
+            ratio[..., f] = _det2(dP * blk(b, b) - blk(b, a) @ _adj2(blk(a, a)) @ blk(a, b)) / d1[a]
+        else:
+            idx = np.concatenate([[2 * e, 2 * e + 1] for e in es])
+            ratio[..., f] = np.linalg.det(B[..., idx[:, None], idx[None, :]])
     bad = ~((ratio.real > 0) & (np.abs(ratio.imag) <= RATIO_TOL * np.abs(ratio)))
     with np.errstate(invalid="ignore", divide="ignore"):
         out = 0.5 * np.log(np.where(bad, 1.0, ratio.real))
@@ -280,8 +306,8 @@ class CrossedKL:
         r"""Environments of every (middle, :math:`C`) pair.
 
         ``"abc"``: shape ``(nm * nc, k, k)`` (middle-major); ``"ab"``: ``(nm, k, k)`` (it does not depend on
-        :math:`C`; ``"ab_repeat" = nc``).  The :math:`C` ring enters the middle ring's Kac-Ward matrix through the directed edges at the boundary
-        of :math:`AB` (a second Woodbury update, same form as the module docstring's).
+        :math:`C`; ``"ab_repeat" = nc``).  The :math:`C` ring enters the middle ring's Kac-Ward matrix through
+        the directed edges at the boundary of :math:`AB` (a second Woodbury update, as in the module docstring).
         """
         if self._split is None:
             raise ValueError("three levels need inner_radius < r")
