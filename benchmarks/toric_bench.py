@@ -12,12 +12,14 @@ Ratios are against baselines measured in the same run (no absolute timing claims
   ``stderr^2 * time``; the 16-84% interval of each gain comes from a bootstrap over the plain samples and the
   crossed blocks (the per-sample variance is heavy-tailed at small ``p``).
 
-Usage: ``python benchmarks/toric_bench.py [--estimators | --crossed] [--samples 600] [--r 4] [--p 0.05 0.1]``
+Usage: ``python benchmarks/toric_bench.py [--estimators | --crossed [--outer N] [--options JSON]] [--samples 600]
+[--r 4] [--p 0.05 0.1]``
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 
 import numpy as np
@@ -176,12 +178,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--p", type=float, nargs="+", default=[0.05], help="flip probabilities")
     ap.add_argument("--crossed", action="store_true", help="gain of method='crossed' (and 'cv') over plain MC")
     ap.add_argument("--outer", type=int, default=None, help="outer draws of the crossed estimator (default --samples)")
+    ap.add_argument("--options", type=json.loads, default=None,
+                    help='options of the crossed estimator as JSON, e.g. \'{"c_per_block": 4}\'')
     ap.add_argument("--control-variate", action="store_true", help="only plain vs control-variate estimator")
     ap.add_argument("--estimators", action="store_true", help="gain of every toric_cmi method over plain MC")
     ap.add_argument("--repeats", type=int, default=1, help="repeats of the estimator comparison")
     args = ap.parse_args(argv)
     if args.crossed:
-        crossed(args.p, args.r, args.samples, args.outer or args.samples, repeats=args.repeats)
+        crossed(args.p, args.r, args.samples, args.outer or args.samples, repeats=args.repeats, options=args.options)
         return
     if args.estimators:
         estimators(args.p[0], args.r, args.samples, repeats=args.repeats)
