@@ -106,7 +106,8 @@ class _SubMatrix:
         return splu(sp.csc_matrix((data[self.src], self.indices, self.indptr), shape=(self.n, self.n)))
 
 
-def _coupling(rows, cols, phase, from_set, to_set, n_dir):
+def _coupling(rows: np.ndarray, cols: np.ndarray, phase: np.ndarray, from_set: np.ndarray, to_set: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Entries of ``T`` from directed edges ``from_set`` (mask) to ``to_set`` (mask)."""
     keep = from_set[rows] & to_set[cols]
     return rows[keep], cols[keep], phase[keep]
@@ -130,7 +131,8 @@ def _log_ratios(K: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     flipped edge: a closed-form 2x2 determinant; two: the 2x2-block Schur form
     :math:`\det\begin{pmatrix}P&Q\\R&S\end{pmatrix}=\det(\det P\,S-R\,\mathrm{adj}P\,Q)/\det P` (hand-written
     because batched ``numpy.linalg.det`` on 2x2 / 4x4 blocks costs twice as much; :math:`\det P` is a
-    single-edge ratio :math:`Z(J^{(a)})/Z(J)\ge p/(1-p)`, so the division is safe for ``p >= KW_P_MIN``);
+    squared single-edge ratio :math:`(Z(J^{(a)})/Z(J))^2\ge(p/(1-p))^2`, so the division is safe for
+    ``p >= KW_P_MIN``);
     three or four: ``numpy.linalg.det``.  Returns the log ratios and a mask of the entries whose ratio is not
     numerically real positive.
     """
@@ -218,7 +220,7 @@ class CrossedKL:
         # T_{I,S}: columns S (A's directed edges), rows in I
         in_S = np.zeros(n_dir, bool)
         in_S[S] = True
-        r_, c_, ph_ = _coupling(rows, cols, phase, in_I, in_S, n_dir)
+        r_, c_, ph_ = _coupling(rows, cols, phase, in_I, in_S)
         posS = np.full(n_dir, -1, np.int64)
         posS[S] = np.arange(S.size)
         self._tis = (posI[r_], posS[c_], ph_, c_ // 2)
@@ -232,8 +234,8 @@ class CrossedKL:
                 continue
             in_O = np.zeros(n_dir, bool)
             in_O[dO] = True
-            r_io, c_io, ph_io = _coupling(rows, cols, phase, in_I, in_O, n_dir)
-            r_oi, c_oi, ph_oi = _coupling(rows, cols, phase, in_O, in_I, n_dir)
+            r_io, c_io, ph_io = _coupling(rows, cols, phase, in_I, in_O)
+            r_oi, c_oi, ph_oi = _coupling(rows, cols, phase, in_O, in_I)
             cout, cin = np.unique(c_io), np.unique(r_oi)
             if cout_ref is None:
                 cout_ref = (cout, cin)
@@ -259,8 +261,8 @@ class CrossedKL:
             in_mid = mid.pos >= 0
             in_C = np.zeros(n_dir, bool)
             in_C[dC] = True
-            r_mc, c_mc, ph_mc = _coupling(rows, cols, phase, in_mid, in_C, n_dir)
-            r_cm, c_cm, ph_cm = _coupling(rows, cols, phase, in_C, in_mid, n_dir)
+            r_mc, c_mc, ph_mc = _coupling(rows, cols, phase, in_mid, in_C)
+            r_cm, c_cm, ph_cm = _coupling(rows, cols, phase, in_C, in_mid)
             cout2, cin2 = np.unique(c_mc), np.unique(r_cm)
             pc2 = np.full(n_dir, -1, np.int64)
             pc2[cout2] = np.arange(cout2.size)
