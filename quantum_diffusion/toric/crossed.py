@@ -58,7 +58,7 @@ no speed-up).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -479,37 +479,47 @@ def _check_count(value: Any, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
-def crossed_estimate(sampler: KLSampler, *, n_samples: int = 1000, seed: Any = 0, inner_radius: int = 1,
-                     inner_per_block: int = 16, outer_per_block: int = 8, c_per_block: int | None = None,
-                     control_variate: bool = True) -> CMIResult:
+def crossed_estimate(sampler: KLSampler, *, n_samples: int = 1000, seed: Any = 0, inner_radius: int | None = None,
+                     levels: Literal[2, 3] | None = None, inner_per_block: int = 32, outer_per_block: int = 8,
+                     c_per_block: int = 1, control_variate: bool = True) -> CMIResult:
     r"""Crossed inner x outer estimate of :math:`I(A:C|B)` in nats (module docstring).
 
-    The draws come in :math:`K` independent blocks; block :math:`b` pairs ``inner_per_block`` inner draws with
-    ``outer_per_block`` outer draws (all pairs) and gives the block mean :math:`\bar X_b`.  Then
+    The draws come in :math:`K` independent blocks; block :math:`b` uses every combination of its
+    ``inner_per_block`` inner draws and ``outer_per_block`` outer draws (two levels), or of its inner, middle
+    (``outer_per_block``) and :math:`C` (``c_per_block``) draws (three levels), and gives the block mean
+    :math:`\bar X_b`.  Then
 
     .. math::
         \hat I=\frac1K\sum_b\bar X_b,\qquad \mathrm{stderr}=\mathrm{std}(\bar X_b)/\sqrt K,
 
-    an honest central-limit error bar over i.i.d. blocks, and
+    an honest central-limit error bar over i.i.d. blocks, and (two levels)
     :math:`\mathrm{Var}\,\hat I=\bigl(\sigma_1^2/m_1+\sigma_2^2/m_2+\sigma_{12}^2/(m_1m_2)\bigr)/K` with
     :math:`m_{1,2}` the draws per block.  With the control variate, :math:`\bar X_b=\bar D_b+\lambda\bar Y_b`
     with :math:`\lambda` fitted (variance of the block means) on the other half of the blocks.
+
+    Defaults (measured at ``p = 0.05, r = r_C = 4`` by a three-way variance decomposition and
+    ``benchmarks/toric_bench.py --crossed``): :math:`r_{\rm in}=2`, three levels, 32 inner x 8 middle x 1
+    :math:`C` draws per block.  :math:`C`'s main effect and its interactions carry almost none of the variance
+    (below 1% there), so one :math:`C` ring per block suffices; the rest splits into the inner and middle main
+    effects and their interaction, which the 256 (inner, middle) pairs of a block average.
 
     Parameters
     ----------
     sampler : KLSampler
     n_samples : int
-        Number of outer draws (each costs about one plain sample); ``K = n_samples // outer_per_block >= 4``.
+        Number of outer (two levels) or middle (three levels) draws; each costs less than one plain sample.
+        ``K = n_samples // outer_per_block >= 4`` blocks.
     seed : int, Generator or None
-    inner_radius : int
-        Inner block half-width :math:`r_{\rm in}` in ``[1, r]`` (default 1: the 3x3 block around :math:`A`).
+    inner_radius : int, optional
+        Inner block half-width :math:`r_{\rm in}` in ``[1, r]``; default ``min(2, r)``.
+    levels : {2, 3}, optional
+        Two levels (inner x rest of :math:`B\cup C`) or three (inner x rest of :math:`B` x :math:`C`, with
+        :math:`C`'s environment attached to the middle ring by a second Woodbury update,
+        :meth:`CrossedKL.outer_state3`; needs ``inner_radius < r``).  Default: three when ``inner_radius < r``.
     inner_per_block, outer_per_block : int
-        Draws per block (defaults 16 and 8, near the optimum measured at ``p = 0.05, r = 4``).
-    c_per_block : int, optional
-        Three levels: the outer draws are split into the rest of :math:`B` (``outer_per_block`` draws per
-        block) and :math:`C` (``c_per_block`` draws), every inner x middle x :math:`C` triple is used, and
-        :math:`C`'s environment is attached to the middle ring by a second Woodbury update
-        (:meth:`CrossedKL.outer_state3`).  Needs ``inner_radius < r``.  ``None`` (default): two levels.
+        Inner and outer (or middle) draws per block.
+    c_per_block : int
+        :math:`C` draws per block (three levels only).
     control_variate : bool
         Add the cross-fitted control variate :math:`\lambda Y` (module docstring).
 
@@ -517,21 +527,28 @@ def crossed_estimate(sampler: KLSampler, *, n_samples: int = 1000, seed: Any = 0
     -------
     CMIResult
         ``method="crossed"``; ``samples`` are the block means (weights :math:`1/K`), ``n_samples`` the number
-        of pairs evaluated; ``ess`` is the effective number of blocks.
+        of (inner, outer) combinations evaluated; ``ess`` is the effective number of blocks.
 
     Raises
     ------
     ValueError
-        Too few draws, a bad ``inner_radius`` or bad block sizes.
+        Too few draws, a bad ``inner_radius``, ``levels`` or block size, or three levels with
+        ``inner_radius = r``.
     """
+    r = sampler.tri.r
+    r_in = min(2, r) if inner_radius is None else inner_radius
+    eng = CrossedKL(sampler, r_in)
+    if levels is None:
+        levels = 3 if eng.inner_radius < r else 2
+    if levels not in (2, 3):
+        raise ValueError(f"levels must be 2 or 3, got {levels!r}")
+    if levels == 3 and eng.inner_radius >= r:
+        raise ValueError(f"levels = 3 needs inner_radius < r = {r}, got inner_radius = {eng.inner_radius}")
     m1 = _check_count(inner_per_block, "inner_per_block")
     m2 = _check_count(outer_per_block, "outer_per_block")
-    m3 = None if c_per_block is None else _check_count(c_per_block, "c_per_block")
+    m3 = _check_count(c_per_block, "c_per_block") if levels == 3 else None
     n = check_n_samples(n_samples, 4 * m2)
     n_blocks = n // m2
-    eng = CrossedKL(sampler, inner_radius)
-    if m3 is not None and eng.inner_radius >= sampler.tri.r:
-        raise ValueError(f"c_per_block (three levels) needs inner_radius < r = {sampler.tri.r}")
     rng = np.random.default_rng(seed)
     p = sampler.p
     d = np.zeros(n_blocks)

@@ -161,8 +161,9 @@ def test_three_level_woodbury_matches_direct_kac_ward(r, r_in, p, rng):
 def test_three_level_agrees_with_two_levels_and_plain(n_sigma=4.0):
     # square r = 2 (no exact value reachable): three unbiased estimators with independent draws must agree
     reg, p = square_regions(2), 0.12
-    a = toric_cmi(reg, p, method="crossed", n_samples=96, seed=1, options={"c_per_block": 4})
-    b = toric_cmi(reg, p, method="crossed", n_samples=96, seed=2)
+    a = toric_cmi(reg, p, method="crossed", n_samples=96, seed=1,
+                  options={"inner_radius": 1, "inner_per_block": 16, "c_per_block": 4})
+    b = toric_cmi(reg, p, method="crossed", n_samples=96, seed=2, options={"inner_radius": 1, "levels": 2})
     c = toric_cmi(reg, p, method="cv", n_samples=400, seed=3)
     for x, y in ((a, b), (a, c), (b, c)):
         assert abs(x.cmi - y.cmi) < n_sigma * np.hypot(x.stderr, y.stderr)
@@ -172,8 +173,10 @@ def test_three_level_agrees_with_two_levels_and_plain(n_sigma=4.0):
 def test_three_level_validation():
     s = KLSampler(square_regions(2), 0.1)
     with pytest.raises(ValueError, match="inner_radius < r"):
-        crossed_estimate(s, n_samples=32, inner_radius=2, c_per_block=2)
+        crossed_estimate(s, n_samples=32, inner_radius=2, levels=3)
     with pytest.raises(ValueError, match="c_per_block"):
-        crossed_estimate(s, n_samples=32, c_per_block=0)
+        crossed_estimate(s, n_samples=32, inner_radius=1, c_per_block=0)
+    with pytest.raises(ValueError, match="levels"):
+        crossed_estimate(s, n_samples=32, levels=4)
     with pytest.raises(ValueError, match="inner_radius < r"):
         CrossedKL(s, 2).terms3(np.zeros((1, 56)), np.zeros((1, 0)), np.zeros((1, 10)))
