@@ -10,9 +10,10 @@ Methods (all in nats; conventions of :mod:`~.regions`, :mod:`~.exact` and :mod:`
   probabilities (:func:`~.variance.stratified_estimate`);
 * ``"cv"``: the cross-fitted entropy-difference control variate (:func:`~.controlvariate.cv_estimate`);
 * ``"stratified_cv"``: both (:func:`~.variance.stratified_estimate` with ``control_variate=True``);
-* ``"crossed"``: every inner noise pattern (the 3x3 block around :math:`A`) paired with every outer one in
-  independent blocks, partition functions of the pairs by a Woodbury update of per-draw Kac-Ward environments,
-  plus the control variate (:func:`~.crossed.crossed_estimate`); the fastest for equal error at small ``p``.
+* ``"crossed"``: the noise split into an inner part (the 5x5 block around :math:`A`), the rest of :math:`B` and
+  :math:`C`, every combination of the draws of a block used, the partition functions of each combination by
+  Woodbury updates of per-draw Kac-Ward environments, plus the control variate
+  (:func:`~.crossed.crossed_estimate`); the smallest error at equal wall time at small ``p``.
 
 All Monte Carlo methods are unbiased; every result carries the effective sample size and a ``reliable`` flag.
 """
@@ -76,8 +77,8 @@ def toric_cmi(
         Progress bar (``"mc"``).
     options : mapping, optional
         Extra keyword options of the method's estimator (``rings``, ``tail``, ... for the stratified ones;
-        ``lam`` for ``"cv"``; ``inner_radius``, ``inner_per_block``, ``outer_per_block``, ``control_variate``
-        for ``"crossed"``).
+        ``lam`` for ``"cv"``; ``inner_radius``, ``levels``, ``inner_per_block``, ``outer_per_block``,
+        ``c_per_block``, ``control_variate`` for ``"crossed"``).
 
     Returns
     -------
