@@ -25,8 +25,12 @@ With ``c_per_block`` the outer group is split once more into the rest of :math:`
 outer main effect and its environment is cheap (a ring of :math:`B`), while the expensive :math:`C` ring is
 shared by all middle draws of the block.
 
-Measured (``benchmarks/toric_bench.py --crossed``, square geometry, ``r = r_C = 4``): see
-:func:`crossed_estimate`.
+Measured (``benchmarks/toric_bench.py --crossed --samples 1200 --outer 800 --repeats 2 --p 0.05 0.1 0.15``,
+square geometry, ``r = r_C = 4``, default options, plain sampling in the same run; gain = wall time of plain
+sampling / wall time of this estimator for equal standard error, 16-84% bootstrap interval): 13.4 [10.1, 17.8]
+at ``p = 0.05``, 3.0 [2.5, 3.6] at ``p = 0.1``, 1.2 [1.0, 1.5] at ``p = 0.15`` (the cross-fitted control variate
+alone: 1.8, 1.2, 0.7).  The gain is largest where the KL is a rare event (small ``p``); near and above
+:math:`p_c` the variance sits in the main effects of single noise groups, which pairing cannot average.
 
 **Why pairs are cheap (square geometry).**  With :math:`M=I-T` the Kac-Ward matrix of a block
 (:class:`~.partition.KacWardBlock`) and the directed edges split into inner (:math:`\mathcal I`) and outer
