@@ -183,9 +183,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--control-variate", action="store_true", help="only plain vs control-variate estimator")
     ap.add_argument("--estimators", action="store_true", help="gain of every toric_cmi method over plain MC")
     ap.add_argument("--repeats", type=int, default=1, help="repeats of the estimator comparison")
+    ap.add_argument("--seed", type=int, default=11, help="base seed of the --crossed comparison")
     args = ap.parse_args(argv)
     if args.crossed:
-        crossed(args.p, args.r, args.samples, args.outer or args.samples, repeats=args.repeats, options=args.options)
+        crossed(args.p, args.r, args.samples, args.outer or args.samples, repeats=args.repeats, seed=args.seed,
+                options=args.options)
         return
     if args.estimators:
         estimators(args.p[0], args.r, args.samples, repeats=args.repeats)
