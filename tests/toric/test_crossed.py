@@ -137,6 +137,11 @@ def test_crossed_seeded_trivial_and_validated():
         crossed_estimate(s, n_samples=32, outer_per_block=2.5)
     with pytest.raises(ValueError, match="n_samples"):
         crossed_estimate(s, n_samples=31, outer_per_block=8)
+    # non-numeric counts and radii named the argument only after this fix ("could not convert string to float")
+    with pytest.raises(ValueError, match="n_samples"):
+        toric_cmi(square_regions(2), 0.1, method="crossed", n_samples="x")
+    with pytest.raises(ValueError, match="inner_radius"):
+        crossed_estimate(s, n_samples=32, inner_radius="a")
     with pytest.raises(TypeError, match="unexpected keyword"):
         toric_cmi(square_regions(2), 0.1, method="crossed", n_samples=32, options={"lam": 1.0})
 
