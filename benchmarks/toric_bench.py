@@ -6,14 +6,20 @@ Ratios are against baselines measured in the same run (no absolute timing claims
   block size;
 * estimators (``--estimators``): the work-normalised gain ``(stderr_plain^2 * time_plain) / (stderr^2 * time)``,
   i.e. how many times less wall time the estimator needs for the same standard error, with the same number of
-  samples and independent seeds (issue 14 goal: >= 10).
+  samples and independent seeds (issue 14 goal: >= 10);
+* crossed (``--crossed``): the same gain for ``method="crossed"`` (and ``"cv"``) against plain sampling at
+  several ``p``, from variance x time products: plain ``var(D) * (time per sample)``, crossed
+  ``stderr^2 * time``; the 16-84% interval of each gain comes from a bootstrap over the plain samples and the
+  crossed blocks (the per-sample variance is heavy-tailed at small ``p``).
 
-Usage: ``python benchmarks/toric_bench.py [--estimators] [--samples 600] [--r 4] [--p 0.05]``
+Usage: ``python benchmarks/toric_bench.py [--estimators | --crossed [--outer N] [--options JSON]] [--samples 600]
+[--r 4] [--p 0.05 0.1]``
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 
 import numpy as np
@@ -125,23 +131,72 @@ def estimators(p: float, r: int, n: int, seed: int = 1, repeats: int = 1) -> Non
         print(f"  gain {m:14s} vs plain (equal error, equal wall time): {work['mc'] / work[m]:.2f}")
 
 
+def _work(res, dt: float, rng: np.random.Generator, n_boot: int = 400) -> tuple[float, np.ndarray]:
+    """Variance x time of one result and bootstrap replicas of it (resampling its per-sample values)."""
+    x = res.samples
+    n = x.size
+    boot = np.array([x[rng.integers(0, n, n)].var(ddof=1) for _ in range(n_boot)]) / n * dt
+    return x.var(ddof=1) / n * dt, boot
+
+
+def crossed(ps: list[float], r: int, n_plain: int, n_crossed: int, repeats: int = 1, seed: int = 11,
+            options: dict | None = None) -> None:
+    """Gain of ``method="crossed"`` (and ``"cv"``) over plain Monte Carlo, equal error, equal wall time."""
+    regions = square_regions(r)
+    rng = np.random.default_rng(seed)
+    print(f"square geometry r={r} (r_C = r); plain/cv {n_plain} samples, crossed {n_crossed} outer draws "
+          f"(options {options or 'default'}), {repeats} repeat(s); gains = variance x time of plain / of method "
+          "(16-84% bootstrap interval)")
+    for p in ps:
+        runs: dict[str, list] = {"mc": [], "cv": [], "crossed": []}
+        with small_blas():
+            for rep in range(repeats):
+                for k, m in enumerate(runs):  # interleaved, so a change in machine load hits every method alike
+                    t0 = time.perf_counter()
+                    res = toric_cmi(regions, p, method=m, n_samples=n_crossed if m == "crossed" else n_plain,
+                                    seed=seed + 10 * rep + k, options=options if m == "crossed" else None)
+                    runs[m].append((res, time.perf_counter() - t0))
+        work = {}
+        for m, rr in runs.items():
+            w = [_work(res, dt, rng) for res, dt in rr]
+            work[m] = (np.mean([x[0] for x in w]), np.mean([x[1] for x in w], axis=0))
+            cm = np.mean([res.cmi for res, _ in rr])
+            se = np.sqrt(np.mean([res.stderr**2 for res, _ in rr]) / len(rr))
+            unit = np.mean([dt / (res.samples.size if m != "crossed" else n_crossed) for res, dt in rr])
+            print(f"  p={p:<5g} {m:8s}: I = {cm:.5f} +- {se:.5f}  time per sample/outer draw {unit * 1e3:6.1f} ms  "
+                  f"ESS {np.mean([res.ess for res, _ in rr]):7.1f}")
+        for m in ("cv", "crossed"):
+            g = work["mc"][0] / work[m][0]
+            lo, hi = np.percentile(work["mc"][1] / work[m][1], [16, 84])
+            print(f"  p={p:<5g} gain {m:8s} vs plain (equal error, equal wall time): {g:6.2f}  [{lo:.2f}, {hi:.2f}]")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=int, default=1200, help="samples per estimator")
     ap.add_argument("--r", type=int, default=4, help="width of B (square geometry, r_C = r)")
-    ap.add_argument("--p", type=float, default=0.05, help="flip probability")
+    ap.add_argument("--p", type=float, nargs="+", default=[0.05], help="flip probabilities")
+    ap.add_argument("--crossed", action="store_true", help="gain of method='crossed' (and 'cv') over plain MC")
+    ap.add_argument("--outer", type=int, default=None, help="outer draws of the crossed estimator (default --samples)")
+    ap.add_argument("--options", type=json.loads, default=None,
+                    help='options of the crossed estimator as JSON, e.g. \'{"c_per_block": 4}\'')
     ap.add_argument("--control-variate", action="store_true", help="only plain vs control-variate estimator")
     ap.add_argument("--estimators", action="store_true", help="gain of every toric_cmi method over plain MC")
     ap.add_argument("--repeats", type=int, default=1, help="repeats of the estimator comparison")
+    ap.add_argument("--seed", type=int, default=11, help="base seed of the --crossed comparison")
     args = ap.parse_args(argv)
+    if args.crossed:
+        crossed(args.p, args.r, args.samples, args.outer or args.samples, repeats=args.repeats, seed=args.seed,
+                options=args.options)
+        return
     if args.estimators:
-        estimators(args.p, args.r, args.samples, repeats=args.repeats)
+        estimators(args.p[0], args.r, args.samples, repeats=args.repeats)
         return
     if args.control_variate:
-        control_variate(args.p, args.r, args.samples)
+        control_variate(args.p[0], args.r, args.samples)
         return
     engines()
-    variance(args.p, args.r, args.samples)
+    variance(args.p[0], args.r, args.samples)
 
 
 if __name__ == "__main__":

@@ -70,4 +70,4 @@ ToricGeometry: TypeAlias = Literal["torus", "square"]
 #: Data set: topologically trivial closed loops ([HLZG]) or all closed loops (4 homology sectors).
 ToricLoops: TypeAlias = Literal["trivial", "all"]
 #: CMI estimator of ``toric.toric_cmi``.
-ToricMethod: TypeAlias = Literal["exact", "mc", "stratified", "cv", "stratified_cv"]
+ToricMethod: TypeAlias = Literal["exact", "mc", "stratified", "cv", "stratified_cv", "crossed"]

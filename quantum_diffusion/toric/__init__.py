@@ -1,8 +1,8 @@
 r"""Classical toric code under bit-flip diffusion: exact and Monte Carlo CMI, Markov length, scaling, bypass path.
 
 Public contract: :func:`toric_cmi` over a region object (:func:`square_regions`, :func:`torus_regions`,
-:func:`tripartition`) with ``method`` in ``"exact" | "mc" | "stratified" | "cv" | "stratified_cv"``, returning a
-:class:`CMIResult`; :func:`toric_cmi_exact` (float); :func:`markov_length`, :func:`locate_peak`,
+:func:`tripartition`) with ``method`` in ``"exact" | "mc" | "stratified" | "cv" | "stratified_cv" | "crossed"``,
+returning a :class:`CMIResult`; :func:`toric_cmi_exact` (float); :func:`markov_length`, :func:`locate_peak`,
 :func:`peak_with_error`; :func:`collapse_fit` (finite-size scaling); :func:`bypass_cmi`;
 :func:`flip_probability`.  :func:`toric_cmi_mc` is a deprecated wrapper.
 Conventions: lattice labels in :mod:`quantum_diffusion.toric.lattice`, regions in

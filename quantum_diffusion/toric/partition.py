@@ -332,6 +332,15 @@ class KacWardBlock:
         self.ratio_tol = 1e-10
         self.n_refactor = 0
 
+    @property
+    def transitions(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        r"""Non-zero pattern of :math:`T` as ``(rows, cols, phase)``.
+
+        :math:`T_{d,d'}=` ``phase * tanh(beta J[cols // 2])``; directed edge ``2k`` runs along edge ``k``,
+        ``2k+1`` against it.
+        """
+        return self._rows.copy(), self._cols.copy(), self._phase.copy()
+
     def local_couplings(self, J: Any, blk: Block) -> np.ndarray:
         """Couplings in this engine's edge order from a torus-indexed ``J`` (shape ``(2 L^2,)``) and a block."""
         J = np.asarray(J, dtype=float)

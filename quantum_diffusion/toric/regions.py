@@ -68,7 +68,11 @@ def check_radius(r: Any, name: str = "r", minimum: int = 1) -> int:
     ValueError
         If ``r`` is not an integer or is below ``minimum``.
     """
-    if isinstance(r, bool) or not float(r).is_integer():
+    try:
+        ok = not isinstance(r, bool) and float(r).is_integer()
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
         raise ValueError(f"{name} must be an integer, got {r!r}")
     r = int(r)
     if r < minimum:

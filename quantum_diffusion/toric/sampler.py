@@ -272,7 +272,11 @@ def check_n_samples(n_samples: Any, minimum: int = 2) -> int:
     ValueError
         If it is not an integer or is too small.
     """
-    if isinstance(n_samples, bool) or not float(n_samples).is_integer() or n_samples < minimum:
+    try:
+        ok = not isinstance(n_samples, bool) and float(n_samples).is_integer() and n_samples >= minimum
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
         raise ValueError(f"n_samples must be an integer >= {minimum}, got {n_samples!r}")
     return int(n_samples)
 

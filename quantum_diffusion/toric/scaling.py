@@ -76,7 +76,9 @@ def scaling_point(
         warnings.simplefilter("ignore", RareEventWarning)  # judged on the pooled batches, not per batch
         res = toric_cmi(square_regions(r, r_C=r_C), p, method=method, n_samples=n_samples, seed=rng)
     x = np.asarray(res.samples, float)
-    return {"cmi": res.cmi, "stderr": res.stderr, "n_samples": res.n_samples, "var": float(np.var(x, ddof=1)),
+    # n_samples counts the i.i.d. values whose variance is "var" (pool_batches relies on it): for "crossed" these
+    # are the block means, not the pairs (res.n_samples); for the other methods both are the same
+    return {"cmi": res.cmi, "stderr": res.stderr, "n_samples": int(x.size), "var": float(np.var(x, ddof=1)),
             "ess": res.ess, "method": method}
 
 

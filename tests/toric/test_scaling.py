@@ -71,3 +71,11 @@ def test_scaling_point_through_sweep_resumes_and_extends(tmp_path):
     both = sweep(scaling_point, grid, store=tmp_path / "s.jsonl", executor="serial", progress=False)
     assert both[0]["result"] == first[0]["result"]  # the first batch is reused, not recomputed
     assert both[0]["seed"] != both[1]["seed"]  # batches are independent replicas
+
+
+def test_scaling_point_crossed_pools_to_its_own_error_bar():
+    # the crossed estimator's i.i.d. values are its block means: one pooled batch must keep the batch's own
+    # error bar (the point reported the number of pairs as n_samples before, which shrank it about 11x)
+    res = scaling_point(0.1, 1, 1, n_samples=32, method="crossed", rng=np.random.default_rng(0))
+    (pt,) = pool_batches([{"params": {"p": 0.1, "r": 1, "r_C": 1, "batch": 0}, "result": res}])
+    assert pt.stderr == pytest.approx(res["stderr"], rel=1e-9) and pt.n_samples == 4
