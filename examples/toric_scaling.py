@@ -56,8 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="widths of C; 0 means r_C = r (Sang-Hsieh Fig. 3), e.g. 5 for their App. G")
     ap.add_argument("--batches", type=positive_int, default=10, help="batches per (p, r, r_C) point")
     ap.add_argument("--batch-size", type=positive_int, default=100, help="noise samples per batch (>= 4)")
-    ap.add_argument("--method", default="cv", choices=["cv", "mc", "stratified", "stratified_cv"],
-                    help="Monte Carlo estimator of toric_cmi")
+    ap.add_argument("--method", default="cv", choices=["cv", "mc", "stratified", "stratified_cv", "crossed"],
+                    help="Monte Carlo estimator of toric_cmi ('crossed': the smallest error at equal wall time at "
+                         "small p, 13-19x plain MC at p = 0.05, r = 4; its batch size counts outer draws, >= 32; "
+                         "the committed store used 'cv')")
     ap.add_argument("--seed", type=nonnegative_int, default=0, help="root seed of the sweep")
     ap.add_argument("--executor", default="serial", choices=["serial", "process", "dask"],
                     help="serial (this process), a local process pool, or a local dask.distributed cluster")

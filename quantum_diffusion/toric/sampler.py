@@ -156,7 +156,7 @@ def make_result(method: str, samples: Any, weights: Any, cmi: float, stderr: flo
         warnings.warn(
             f"CMI estimate {cmi:.3g} +- {stderr:.3g} ({method}) rests on {ess:.1f} effective samples "
             f"(< {MIN_ESS:g}): rare-event regime, the error bar is not reliable. Use more samples or "
-            "method='stratified' / 'cv'.",
+            "method='crossed' (or 'cv').",
             RareEventWarning,
             stacklevel=3,
         )
