@@ -62,7 +62,7 @@ def exact_vs_mc_data(p_grid: Sequence[float], p_mc: Sequence[float], *, n_sample
     p_mc = [float(p) for p in p_mc]
     out: dict[str, Any] = {"L": 4, "r": 1, "geometry": "torus", "p": p_grid}
     for loops in ("trivial", "all"):
-        out[f"exact_{loops}"] = [toric_cmi_exact(4, p, 1, "torus", loops=loops) for p in p_grid]
+        out[f"exact_{loops}"] = [toric_cmi_exact(4, p, 1, geometry="torus", loops=loops) for p in p_grid]
         mc = [toric_cmi(torus_regions(4, 1), p, loops=loops, method="mc", n_samples=n_samples, seed=seed + k)
               for k, p in enumerate(p_mc)]
         out[f"mc_{loops}"] = {"p": p_mc, "cmi": [m.cmi for m in mc], "stderr": [m.stderr for m in mc],
@@ -128,7 +128,7 @@ def markov_length_data(ps: Sequence[float], rs: Sequence[int], *, n_samples: int
             res = toric_cmi(square_regions(r), p, method=method, n_samples=n_samples, seed=seed + 100 * i + j)
             cmi[i, j], err[i, j] = res.cmi, res.stderr
     fits = markov_length_fits(rs, cmi, err)
-    bypass = [[bypass_cmi(2 * r + 2 * r + 2, p, r, "square", segment="stars") for r in rs] for p in ps]
+    bypass = [[bypass_cmi(2 * r + 2 * r + 2, p, r, geometry="square", segment="stars") for r in rs] for p in ps]
     return {"geometry": "square", "r_C": "r", "p": ps, "r": rs, "cmi": cmi, "stderr": err, "fits": fits,
             "xi_peak": _peak(ps, fits) if len(ps) >= 3 else {"error": "fewer than 3 p"},
             "bypass_cmi": bypass, "n_samples": n_samples, "estimator": method}
@@ -160,7 +160,7 @@ def scaling_markov_data(store: str | Path = SCALING_STORE, *, geometry: str = "r
     cmi = np.array([[table[(p, r)].cmi for r in rs] for p in ps])
     err = np.array([[table[(p, r)].stderr for r in rs] for p in ps])
     fits = markov_length_fits(rs, cmi, err)
-    bypass = [[bypass_cmi(4 * r + 2, p, r, "square", segment="stars") for r in rs] for p in ps]
+    bypass = [[bypass_cmi(4 * r + 2, p, r, geometry="square", segment="stars") for r in rs] for p in ps]
     return {"geometry": "square", "r_C": "r", "p": ps, "r": rs, "cmi": cmi, "stderr": err, "fits": fits,
             "xi_peak": _peak(ps, fits), "bypass_cmi": bypass, "store": str(store), "estimator": "cv",
             "n_samples": int(min(q.n_samples for q in pts))}

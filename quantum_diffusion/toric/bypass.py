@@ -87,7 +87,7 @@ def bypass_tripartite_cmi(L: int, q: float, A: Any, B: Any, C: Any, segment: str
     return H(A, B) + H(B, C) - (H(B) if B.size else 0.0) - H(A, B, C)
 
 
-def bypass_cmi(L: int, q: float, r: int, geometry: str = "square", r_C: int | None = None,
+def bypass_cmi(L: int, q: float, r: int, *, geometry: str = "square", r_C: int | None = None,
                segment: str = "stars") -> float:
     """Bypass-path CMI for the standard regions of :func:`~.regions.tripartition` (``A`` one plaquette).
 

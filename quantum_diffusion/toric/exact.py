@@ -219,10 +219,10 @@ def toric_cmi_exact(
     L: int,
     p: float,
     r: int,
+    *,
     geometry: str = "torus",
     r_C: int | None = None,
     loops: str = "trivial",
-    *,
     method: str = "label",
 ) -> float:
     r"""Exact CMI :math:`I(A:C|B)` in nats of the bit-flip-noised classical toric code.
@@ -254,9 +254,9 @@ def toric_cmi_exact(
 
     Examples
     --------
-    >>> abs(toric_cmi_exact(6, 0.0, 1, "square", r_C=1)) < 1e-12  # noiseless data: no CMI
+    >>> abs(toric_cmi_exact(6, 0.0, 1, geometry="square", r_C=1)) < 1e-12  # noiseless data: no CMI
     True
-    >>> round(toric_cmi_exact(4, 0.11, 1, "torus", loops="trivial"), 4)  # 4x4 torus, C = complement
+    >>> round(toric_cmi_exact(4, 0.11, 1, geometry="torus", loops="trivial"), 4)  # 4x4 torus, C = complement
     0.2914
     """
     tri = tripartition(L, r, geometry, r_C)

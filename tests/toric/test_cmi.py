@@ -26,13 +26,13 @@ MC_METHODS = ["mc", "stratified", "cv", "stratified_cv"]
 def test_exact_method_matches_toric_cmi_exact():
     for p in (0.05, 0.11):
         res = toric_cmi(torus_regions(4, 1), p, loops="all")
-        assert res.cmi == toric_cmi_exact(4, p, 1, "torus", loops="all")
+        assert res.cmi == toric_cmi_exact(4, p, 1, geometry="torus", loops="all")
         assert (res.stderr, res.n_samples, res.method, res.reliable) == (0.0, 0, "exact", True)
 
 
 @pytest.mark.parametrize("method", MC_METHODS)
 def test_estimator_agrees_with_exact_on_L4_torus(method, n_sigma=3.5):
-    exact = toric_cmi_exact(4, 0.08, 1, "torus")
+    exact = toric_cmi_exact(4, 0.08, 1, geometry="torus")
     res = toric_cmi(torus_regions(4, 1), 0.08, method=method, n_samples=240, seed=3)
     assert abs(res.cmi - exact) < n_sigma * res.stderr
     assert res.reliable and res.ess > 10
@@ -45,7 +45,7 @@ def test_estimator_agrees_with_exact_on_L4_torus(method, n_sigma=3.5):
 def test_estimator_unbiased_z_scores_over_seeds(method, p, loops, n_seeds=16, n=150):
     # z_k = (estimate_k - exact) / stderr_k over independent seeds: mean 0 and spread 1 for an unbiased
     # estimator with honest error bars.  A bias of half a standard error would move mean(z) by 0.5 = 2 sigma.
-    exact = toric_cmi_exact(4, p, 1, "torus", loops=loops)
+    exact = toric_cmi_exact(4, p, 1, geometry="torus", loops=loops)
     z = []
     for seed in range(n_seeds):
         res = toric_cmi(torus_regions(4, 1), p, loops=loops, method=method, n_samples=n, seed=100 + seed)
@@ -120,7 +120,7 @@ def test_issue13_item8_kac_ward_small_p_large_block_raises_clearly():
 
 def test_issue13_item8_ess_flags_rare_events():
     # L = 4, r = 1, p = 1e-3: exact 5.86e-3; plain MC with 300 samples (seed 2) reported 4.1e-5 +- 1.8e-5
-    exact = toric_cmi_exact(4, 1e-3, 1, "torus")
+    exact = toric_cmi_exact(4, 1e-3, 1, geometry="torus")
     assert exact == pytest.approx(5.86e-3, rel=1e-3)
     with pytest.warns(RareEventWarning, match="effective samples"):
         res = toric_cmi(torus_regions(4, 1), 1e-3, method="mc", n_samples=300, seed=2)
@@ -134,7 +134,7 @@ def test_issue13_item8_ess_flags_rare_events():
 
 def test_issue13_item8_stratified_handles_the_rare_event_case(n_sigma=3.5):
     # the routed-to estimator: exact strata probabilities on the errors in B give an honest answer at p = 1e-3
-    exact = toric_cmi_exact(4, 1e-3, 1, "torus")
+    exact = toric_cmi_exact(4, 1e-3, 1, geometry="torus")
     with warnings.catch_warnings():
         warnings.simplefilter("error", RareEventWarning)
         res = toric_cmi(torus_regions(4, 1), 1e-3, method="stratified", n_samples=300, seed=2)

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:toric_cmi_mc is deprecated:Depre
 @pytest.mark.parametrize("lam", ["crossfit", 1.0, 0.5])
 @pytest.mark.parametrize("p,loops", [(0.05, "trivial"), (0.11, "all")])
 def test_cv_agrees_with_exact_on_L4_torus(p, loops, lam, n_sigma=3.5):
-    exact = toric_cmi_exact(4, p, 1, "torus", loops=loops)
+    exact = toric_cmi_exact(4, p, 1, geometry="torus", loops=loops)
     res = toric_cmi_cv(p, 1, "torus", L=4, loops=loops, n_samples=400, seed=7)
     assert abs(res.cmi - exact) < n_sigma * res.stderr
     assert res.stderr < 0.15 * exact

@@ -72,7 +72,7 @@ def test_pair_terms_is_vectorised_cv_terms(rng):
 
 @pytest.mark.parametrize("cv", [True, False])
 def test_crossed_agrees_with_exact_on_L4_torus(cv, n_sigma=3.5):
-    exact = toric_cmi_exact(4, 0.08, 1, "torus")
+    exact = toric_cmi_exact(4, 0.08, 1, geometry="torus")
     res = toric_cmi(torus_regions(4, 1), 0.08, method="crossed", n_samples=80, seed=3,
                     options={**SMALL, "control_variate": cv})
     assert abs(res.cmi - exact) < n_sigma * res.stderr
@@ -85,7 +85,7 @@ def test_crossed_agrees_with_exact_on_L4_torus(cv, n_sigma=3.5):
 @pytest.mark.parametrize("p,loops,cv", [(0.05, "trivial", True), (0.11, "all", False)])
 def test_crossed_unbiased_z_scores_over_seeds(p, loops, cv, n_seeds=16):
     # mean 0 and spread 1 over seeds for an unbiased estimator with an honest error bar (test_cmi.py)
-    exact = toric_cmi_exact(4, p, 1, "torus", loops=loops)
+    exact = toric_cmi_exact(4, p, 1, geometry="torus", loops=loops)
     z = []
     for seed in range(n_seeds):
         res = toric_cmi(torus_regions(4, 1), p, loops=loops, method="crossed", n_samples=64, seed=100 + seed,

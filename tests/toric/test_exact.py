@@ -42,17 +42,17 @@ def test_restricted_loop_count_is_vertices_minus_components(L):
 
 @pytest.mark.parametrize("loops", ["trivial", "all"])
 def test_cmi_vanishes_at_p0_and_half(loops, atol=1e-12):
-    assert toric_cmi_exact(4, 0.0, 1, "torus", loops=loops) == pytest.approx(0.0, abs=atol)
-    assert toric_cmi_exact(4, 0.5, 1, "torus", loops=loops) == pytest.approx(0.0, abs=atol)
+    assert toric_cmi_exact(4, 0.0, 1, geometry="torus", loops=loops) == pytest.approx(0.0, abs=atol)
+    assert toric_cmi_exact(4, 0.5, 1, geometry="torus", loops=loops) == pytest.approx(0.0, abs=atol)
     # square geometry at p = 0 (label space is deterministic): zero independently of L
-    assert toric_cmi_exact(6, 0.0, 1, "square", r_C=1, loops=loops) == pytest.approx(0.0, abs=atol)
-    assert toric_cmi_exact(7, 0.0, 1, "square", r_C=1, loops=loops) == pytest.approx(0.0, abs=atol)
+    assert toric_cmi_exact(6, 0.0, 1, geometry="square", r_C=1, loops=loops) == pytest.approx(0.0, abs=atol)
+    assert toric_cmi_exact(7, 0.0, 1, geometry="square", r_C=1, loops=loops) == pytest.approx(0.0, abs=atol)
 
 
 def test_cmi_is_positive_and_all_loops_smaller_on_small_torus():
     for p in (0.05, 0.11, 0.2):
-        triv = toric_cmi_exact(4, p, 1, "torus", loops="trivial")
-        allv = toric_cmi_exact(4, p, 1, "torus", loops="all")
+        triv = toric_cmi_exact(4, p, 1, geometry="torus", loops="trivial")
+        allv = toric_cmi_exact(4, p, 1, geometry="torus", loops="all")
         assert triv > allv > 0
 
 
@@ -60,7 +60,7 @@ def test_note_table_values_as_cross_check(tol=5e-5):
     # theory note section 5 (4 significant digits); the Monte Carlo test checks these by a second method
     note = {"trivial": (0.3304, 0.2914, 0.0531), "all": (0.1477, 0.0739, 0.0048)}
     for loops, vals in note.items():
-        got = [toric_cmi_exact(4, p, 1, "torus", loops=loops) for p in (0.05, 0.11, 0.2)]
+        got = [toric_cmi_exact(4, p, 1, geometry="torus", loops=loops) for p in (0.05, 0.11, 0.2)]
         np.testing.assert_allclose(got, vals, atol=tol)
 
 
@@ -96,9 +96,9 @@ def test_bad_options():
 
 @pytest.mark.slow
 def test_note_values_L5_and_square(tol=5e-5):
-    got = [toric_cmi_exact(5, p, 1, "torus", loops="all") for p in (0.05, 0.11, 0.2)]
+    got = [toric_cmi_exact(5, p, 1, geometry="torus", loops="all") for p in (0.05, 0.11, 0.2)]
     np.testing.assert_allclose(got, (0.2310, 0.1012, 0.0047), atol=tol)
-    got = [toric_cmi_exact(6, p, 1, "square", r_C=1) for p in (0.05, 0.11, 0.2)]
+    got = [toric_cmi_exact(6, p, 1, geometry="square", r_C=1) for p in (0.05, 0.11, 0.2)]
     np.testing.assert_allclose(got, (0.2000, 0.0758, 0.0039), atol=tol)
 
 

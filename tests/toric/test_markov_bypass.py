@@ -100,9 +100,9 @@ def test_bypass_cmi_is_short_ranged_while_diffusion_is_not(atol=1e-12):
     # bit-flip diffusion path at the same geometry has CMI of order 0.1-0.3
     for q in (0.02, 0.11, 0.3, 0.5):
         for segment in ("flips", "stars"):
-            assert bypass_cmi(4, q, 1, "torus", segment=segment) == pytest.approx(0.0, abs=atol)
-            assert bypass_cmi(10, q, 2, "square", r_C=2, segment=segment) == pytest.approx(0.0, abs=atol)
-    assert toric_cmi_exact(4, 0.11, 1, "torus") > 0.2
+            assert bypass_cmi(4, q, 1, geometry="torus", segment=segment) == pytest.approx(0.0, abs=atol)
+            assert bypass_cmi(10, q, 2, geometry="square", r_C=2, segment=segment) == pytest.approx(0.0, abs=atol)
+    assert toric_cmi_exact(4, 0.11, 1, geometry="torus") > 0.2
 
 
 def test_bypass_general_tripartition_nonzero_and_bad_input():

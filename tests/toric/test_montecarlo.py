@@ -13,7 +13,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:toric_cmi_mc is deprecated:Depre
 @pytest.mark.parametrize("loops,n", [("trivial", 500), ("all", 300)])
 def test_mc_agrees_with_exact_on_L4_torus(loops, n, n_sigma=3.5):
     p = 0.11
-    exact = toric_cmi_exact(4, p, 1, "torus", loops=loops)
+    exact = toric_cmi_exact(4, p, 1, geometry="torus", loops=loops)
     res = toric_cmi_mc(p, 1, "torus", L=4, loops=loops, n_samples=n, seed=11)
     assert abs(res.cmi - exact) < n_sigma * res.stderr
     assert res.stderr < 0.1 * exact  # the error bar is informative, not huge
@@ -21,7 +21,7 @@ def test_mc_agrees_with_exact_on_L4_torus(loops, n, n_sigma=3.5):
 
 def test_stratified_agrees_with_exact_and_is_unbiased_weighting(n_sigma=3.5):
     p = 0.05
-    exact = toric_cmi_exact(4, p, 1, "torus", loops="trivial")
+    exact = toric_cmi_exact(4, p, 1, geometry="torus", loops="trivial")
     res = toric_cmi_stratified(p, 1, "torus", L=4, n_samples=400, seed=3)
     assert abs(res.cmi - exact) < n_sigma * res.stderr
     assert np.sum(res.weights * res.samples) == pytest.approx(res.cmi, rel=1e-12)
@@ -31,7 +31,7 @@ def test_stratified_agrees_with_exact_and_is_unbiased_weighting(n_sigma=3.5):
 def test_multi_ring_stratification_agrees_with_exact(n_sigma=3.5):
     # rings: half of B, the other half of B, and C (the torus complement): exact strata probabilities must be right
     p = 0.08
-    exact = toric_cmi_exact(4, p, 1, "torus", loops="all")
+    exact = toric_cmi_exact(4, p, 1, geometry="torus", loops="all")
     s = KLSampler(torus_regions(4, 1), p, loops="all")
     rings = [s.B_edges[::2], s.B_edges[1::2], s.C_edges]
     res = toric_cmi_stratified(p, 1, "torus", L=4, loops="all", n_samples=400, seed=9, rings=rings)
@@ -93,7 +93,7 @@ def test_runs_through_sweep_and_resumes(tmp_path, n_sigma=3.5):
     again = sweep(cmi_mc_point, grid, store=tmp_path / "s.jsonl", seed=2, executor="serial", progress=False)
     assert recs[0]["result"] == again[0]["result"]
     res = recs[0]["result"]
-    assert abs(res["cmi"] - toric_cmi_exact(4, 0.11, 1, "torus", loops="all")) < n_sigma * res["stderr"]
+    assert abs(res["cmi"] - toric_cmi_exact(4, 0.11, 1, geometry="torus", loops="all")) < n_sigma * res["stderr"]
 
 
 def test_bad_input():
@@ -111,13 +111,13 @@ def test_bad_input():
 
 @pytest.mark.slow
 def test_mc_agrees_with_exact_square(n_sigma=3.5):
-    exact = toric_cmi_exact(6, 0.11, 1, "square", r_C=1)
+    exact = toric_cmi_exact(6, 0.11, 1, geometry="square", r_C=1)
     res = toric_cmi_mc(0.11, 1, "square", n_samples=2000, seed=1)
     assert abs(res.cmi - exact) < n_sigma * res.stderr
 
 
 @pytest.mark.slow
 def test_mc_agrees_with_exact_L5_all_loops(n_sigma=3.5):
-    exact = toric_cmi_exact(5, 0.11, 1, "torus", loops="all")
+    exact = toric_cmi_exact(5, 0.11, 1, geometry="torus", loops="all")
     res = toric_cmi_mc(0.11, 1, "torus", L=5, loops="all", n_samples=1000, seed=2)
     assert abs(res.cmi - exact) < n_sigma * res.stderr
