@@ -286,7 +286,7 @@ class IdealDenoiser(nn.Module):
             # rows 0..K-1: patch pixels; row K: |patch|^2; row K+1: 0 or a huge negative number on padding, so
             # that one matmul with [a q, -c, 1] gives the logits a q.x_i - c |x_i|^2 (+ padding mask)
             patches = imgs.new_zeros(len(g), k * k + 2, m)
-            centre = imgs.new_zeros(len(g), m, 1)
+            centre = imgs.new_zeros(len(g), m, 2)  # column 0: centre pixel; column 1: 1 (valid) or 0 (padding)
             # the images with a non-zero patch at each position of the group first (stable: in image order)
             img = torch.argsort((~nonzero[:, g]).to(torch.int8), dim=0, stable=True)[:m].T  # (G, m)
             valid = torch.arange(m, device=dev)[None, :] < counts[g][:, None]  # (G, m)
@@ -295,6 +295,7 @@ class IdealDenoiser(nn.Module):
             patches[:, k * k + 1] = torch.where(valid, 0.0, _PAD_LOGIT).to(imgs.dtype)
             patches[:, :k * k + 1] *= valid[:, None, :]
             centre[:, :, 0] = flat[img, g[:, None]] * valid
+            centre[:, :, 1] = valid.to(imgs.dtype)
             self._groups.append(_PatchGroup(g, patches, centre))
         zeros = (n - counts).to(imgs.dtype)
         self._zero_log_count = torch.where(zeros > 0, torch.log(zeros.clamp(min=1)), -math.inf)
@@ -317,8 +318,7 @@ class IdealDenoiser(nn.Module):
             n = self._chunk(x.element_size() * g * 3 * b)
             for j0 in range(0, grp.patches.shape[-1], n):
                 logits = torch.bmm(qg, grp.patches[:, :, j0:j0 + n])  # (G, B, n)
-                cen = grp.centre[:, j0:j0 + n]
-                m, s, acc = _online_update(m, s, acc, logits, lambda e, cen=cen: torch.bmm(e, cen)[..., 0])
+                m, s, acc = _online_update_bmm(m, s, acc, logits, grp.centre[:, j0:j0 + n])
             out[pos] = acc / s
         return out.T.reshape(b, 1, h, w)
 
@@ -379,7 +379,7 @@ class _PatchGroup(NamedTuple):
 
     positions: torch.Tensor  # (G,) flat pixel indices
     patches: torch.Tensor  # (G, K + 2, M): patch pixels, |patch|^2, padding mask (0 or _PAD_LOGIT)
-    centre: torch.Tensor  # (G, M, 1)
+    centre: torch.Tensor  # (G, M, 2): centre pixel, 1 (0 on padding)
 
 
 def _online_update(m: torch.Tensor, s: torch.Tensor, acc: torch.Tensor, logits: torch.Tensor, weighted):
@@ -396,3 +396,18 @@ def _online_update(m: torch.Tensor, s: torch.Tensor, acc: torch.Tensor, logits: 
     shape = scale.shape + (1,) * (acc.ndim - scale.ndim)
     acc = acc * scale.reshape(shape) + weighted(e)
     return m_new, s, acc
+
+
+def _online_update_bmm(m: torch.Tensor, s: torch.Tensor, acc: torch.Tensor, logits: torch.Tensor,
+                       values: torch.Tensor):
+    """:func:`_online_update` for batched logits (G, B, n) and ``values`` (G, n, 2) = [centre, 1].
+
+    One ``bmm`` gives both the weighted sum of the centres and the sum of the weights (one pass over the
+    exponentials fewer than a separate ``sum``).
+    """
+    m_new = torch.maximum(m, logits.amax(-1))
+    shift = torch.where(torch.isfinite(m_new), m_new, 0.0)
+    scale = torch.exp(m - shift)
+    e = logits.sub_(shift.unsqueeze(-1)).exp_()
+    ws = torch.bmm(e, values)  # (G, B, 2)
+    return m_new, s * scale + ws[..., 1], acc * scale + ws[..., 0]
