@@ -27,7 +27,7 @@ B_R(p)`; it is strictly local by construction.
 **Local, translation-equivariant** (``radius=R, equivariant=True``; Kamb & Ganguli's equivariant local score
 machine): the same, but the sum runs over the R-patches of every training image at *every* position (images
 zero-padded by R at the border, for training patches and query patches alike); the output pixel is the
-posterior mean of the patch centres.
+posterior mean of the patch centres.  (The all-zero training patches are again one mixture term, see below.)
 
 Implementation (hand-written: no library computes these mixtures).  The logits are expanded as
 :math:`\big[(1 - t)\,x_t\!\cdot\! x_i - \tfrac12 (1 - t)^2 \|x_i\|^2\big]/t^2` (the :math:`\|x_t\|^2` term is
@@ -362,14 +362,21 @@ class IdealDenoiser(nn.Module):
         q = F.unfold(x, k, padding=self.radius).permute(0, 2, 1).reshape(b * hw, k * k)  # rows: (image, pixel)
         ar, cr = a.repeat_interleave(hw), c.repeat_interleave(hw)
         n = self._chunk(x.element_size() * hw * (3 * b * hw + 2 * k * k))
-        m = torch.full((b * hw,), -math.inf, dtype=x.dtype, device=x.device)
-        s = torch.zeros(b * hw, dtype=x.dtype, device=x.device)
+        # the all-zero training patches (logit 0, centre 0; most of an MNIST image's border) are one mixture term
+        # of log-weight ln n_0, as in the position-specific cached path; only the others enter the matmuls
+        nonzero = F.max_pool2d(self.images.abs(), k, stride=1, padding=self.radius).reshape(-1) > 0
+        n_zero = int((~nonzero).sum())
+        m = torch.full((b * hw,), math.log(n_zero) if n_zero else -math.inf, dtype=x.dtype, device=x.device)
+        s = torch.full((b * hw,), 1.0 if n_zero else 0.0, dtype=x.dtype, device=x.device)
         acc = torch.zeros(b * hw, dtype=x.dtype, device=x.device)
         for i0 in range(0, self.n_train, n):
             xi = self.images[i0:i0 + n]
-            p = F.unfold(xi, k, padding=self.radius).permute(0, 2, 1).reshape(-1, k * k)  # (n HW, K)
-            centre = xi.reshape(-1)  # patch centres, same (image, pixel) order
-            logits = ar[:, None] * (q @ p.T) - cr[:, None] * self.sqnorm[i0:i0 + n].reshape(1, -1)
+            keep = nonzero[i0 * hw:(i0 + xi.shape[0]) * hw]
+            p = F.unfold(xi, k, padding=self.radius).permute(0, 2, 1).reshape(-1, k * k)[keep]  # (n' , K)
+            if p.shape[0] == 0:
+                continue
+            centre = xi.reshape(-1)[keep]  # patch centres, same (image, pixel) order
+            logits = ar[:, None] * (q @ p.T) - cr[:, None] * self.sqnorm[i0:i0 + n].reshape(-1)[keep][None, :]
             m, s, acc = _online_update(m, s, acc, logits, lambda e, centre=centre: e @ centre)
         return (acc / s).reshape(b, 1, h, w)
 
