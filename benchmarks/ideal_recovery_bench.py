@@ -10,8 +10,9 @@ explained by the nearest of only N training patches at that position, a generali
   one-step posterior-mean MSE :math:`E\\|\\hat x_0(x_t) - x_0\\|^2` (the quantity the ideal denoiser minimises), on
   held-out test digits and on training digits contained in every ideal denoiser's subset (nested subsets);
 * the ideal position-specific denoiser at several N, the equivariant one at a small N (it sees N x 784 patches;
-  its cost is 784 times higher per image), the cpu-small trained local nets found in the checkpoint cache and the
-  cpu-small global net.
+  its cost is 784 times higher per image), the cpu-small trained local nets found in the checkpoint cache
+  (``local_R<R>.pt``, and ``local_R<R>_noise.pt`` from ``python -m classical train --model local --prediction noise``)
+  and the cpu-small global net.
 
 One command, about 5-10 minutes on 2 idle cores (defaults)::
 
@@ -75,9 +76,10 @@ def main(argv: list[str] | None = None) -> None:
     }
     models = {}
     ck = cache / "checkpoints" / "cpu-small"
-    for name in ("global", "local_R1", f"local_R{args.R}", "local_R6"):
-        if (ck / f"{name}.pt").is_file():
-            models[f"trained {name.replace('local_', '')}"] = load_model(ck / f"{name}.pt", "cpu")
+    for name in ("global", "local_R1", f"local_R{args.R}", f"local_R{args.R}_noise", "local_R6"):
+        if (ck / f"{name}.pt").is_file():  # trained nets of the cache (python -m classical train ...)
+            label = name.replace("local_R", "R=").replace("_noise", " (noise pred.)")
+            models[f"trained {label}"] = load_model(ck / f"{name}.pt", "cpu")
     for n in args.n_train:
         t0 = time.perf_counter()
         models[f"ideal R={args.R} N={n}"] = IdealDenoiser(train_all[perm[:n]], radius=args.R,
@@ -101,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
         sub = {f"ideal R={args.R} N={n}": IdealDenoiser(train_all[perm[:n]], radius=args.R),
                f"equivariant R={args.R} N={n}": IdealDenoiser(train_all[perm[:n]], radius=args.R, equivariant=True),
                f"ideal R={args.R} N={args.n_train[0]}": models[f"ideal R={args.R} N={args.n_train[0]}"]}
-        sub.update({name: m for name, m in models.items() if name.startswith("trained R")})
+        sub.update({name: m for name, m in models.items() if name.startswith("trained R=")})
         for which, imgs in sets.items():
             t0 = time.perf_counter()
             rec = recovery_grid(sub, imgs[:k], args.equivariant_t_f)
