@@ -13,6 +13,10 @@ Prints, in order:
 * the ideal local denoiser (:class:`classical.ideal.IdealDenoiser`, position-specific): build time, the same
   sampler's wall time, seconds per step, matmul FLOPs per step (all-zero patches skipped) and the ratios to both
   global samplers, and whether the <= 60 s goal is met;
+* wall time and process CPU time of every sampler: on a machine shared with other jobs, wall time with 2 threads
+  is unreliable (OpenMP threads spin against the other jobs; we saw 10-50x slow-downs at load 6 on 2 cores), while
+  the CPU time of a ``--threads 1`` run stays close to the idle single-core wall time, an upper bound of the idle
+  2-core wall time;
 * exactness of the fast (cached, float32) path against the uncached float64 reference on 4 images at
   t = 0.05, 0.3, 0.9 (max |difference| of the denoised pixels, which lie in [0, 1]).
 
@@ -40,11 +44,12 @@ def _load() -> str:
     return ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
-def _time_sampler(model, x1: torch.Tensor, n_steps: int) -> float:
+def _time_sampler(model, x1: torch.Tensor, n_steps: int) -> tuple[float, float]:
+    """Wall and process CPU seconds of one sampler run (after a warm-up)."""
     euler_sample(model, x1[:8], 1)  # warm-up (allocations, oneDNN kernels)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     euler_sample(model, x1, n_steps)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -67,19 +72,21 @@ def main(argv: list[str] | None = None) -> None:
     for name in ("cpu-small",) + (() if args.no_paper_global else ("paper",)):
         net = build_model(named_config(name, "global").model).eval()
         with torch.no_grad():
-            base[name] = _time_sampler(net, x1, args.n_steps)
-        print(f"global U-Net ({name}): {args.n_steps}-step sample of {args.samples}: {base[name]:.2f} s")
+            base[name], cpu = _time_sampler(net, x1, args.n_steps)
+        print(f"global U-Net ({name}): {args.n_steps}-step sample of {args.samples}: {base[name]:.2f} s "
+              f"(CPU {cpu:.2f} s)")
 
     imgs = load_mnist("train", limit=args.n_train).images
     t0 = time.perf_counter()
     den = IdealDenoiser(imgs, radius=args.R)
     build = time.perf_counter() - t0
-    wall = _time_sampler(den, x1, args.n_steps)
+    wall, cpu = _time_sampler(den, x1, args.n_steps)
     fl = count_flops(lambda: den(x1, torch.full((args.samples,), 0.5)))
     dense = 2 * args.n_train * 28 * 28 * (2 * args.R + 1) ** 2 * args.samples
     ratios = ", ".join(f"x{wall / v:.1f} the {k} global sampler" for k, v in base.items())
     print(f"ideal local R={args.R} on {args.n_train} images (patch cache: {den.cached}): build {build:.1f} s; "
-          f"{args.n_steps}-step sample of {args.samples}: {wall:.1f} s = {wall / args.n_steps:.2f} s/step "
+          f"{args.n_steps}-step sample of {args.samples}: {wall:.1f} s (CPU {cpu:.1f} s) = "
+          f"{wall / args.n_steps:.2f} s/step "
           f"(goal <= 60 s: {'met' if wall <= 60 else 'NOT met'}); {ratios}")
     print(f"  matmul FLOPs per step {fl / 1e9:.1f} G ({fl / dense:.2f} of the dense count: all-zero patches "
           f"skipped), {fl * args.n_steps / wall / 1e9:.1f} GFLOP/s sustained")
