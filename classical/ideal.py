@@ -76,6 +76,11 @@ from .path import check_images, check_time, clean_to_velocity
 __all__ = ["IdealDenoiser", "MAX_RADIUS"]
 
 _PAD_LOGIT = -1e30  # logit of padding entries: finite (no inf * 0 in the matmul), exp underflows to 0
+# Shifted logits (all <= 0, the largest = 0) are clamped here before exp: torch's vectorised exp takes a slow path
+# for arguments below float32's underflow (about -87; measured 9x slower on [-1000, 0] than on [-10, 0]).  Each
+# clamped term then weighs e^-80 ~ 2e-35 instead of less, against a sum >= 1: a relative change <= N e^-80, far
+# below float32 (and float64) round-off for any N.  Padding entries have value 0 and weigh nothing either way.
+_EXP_FLOOR = -80.0
 
 #: Largest supported radius (the paper's grid R = 1..12 on 28 x 28 images).
 MAX_RADIUS = 12
@@ -121,6 +126,8 @@ class IdealDenoiser(nn.Module):
         Seed of the subset draw.
     max_chunk_bytes : int
         Memory bound of the largest temporary (logits and unfolded patches of one chunk of training images).
+        The default, 16 MiB, was the fastest of 2 MiB ... 128 MiB for the cached path on this project's 2-core
+        CPU (``benchmarks/ideal_bench.py --chunk-scan``).
     max_cache_bytes : int
         Position-specific only: keep the training patches in matmul layout (non-zero patches only) when they
         take at most this many bytes (fast path); otherwise unfold them again at every call.
@@ -138,7 +145,7 @@ class IdealDenoiser(nn.Module):
     """
 
     def __init__(self, images: np.ndarray | torch.Tensor, *, radius: int | None = None, equivariant: bool = False,
-                 n_train: int | None = None, seed: int | np.random.Generator = 0, max_chunk_bytes: int = 2**27,
+                 n_train: int | None = None, seed: int | np.random.Generator = 0, max_chunk_bytes: int = 2**24,
                  max_cache_bytes: int = 2**31, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
         imgs = _as_images(images, dtype)
@@ -286,7 +293,7 @@ class IdealDenoiser(nn.Module):
             # rows 0..K-1: patch pixels; row K: |patch|^2; row K+1: 0 or a huge negative number on padding, so
             # that one matmul with [a q, -c, 1] gives the logits a q.x_i - c |x_i|^2 (+ padding mask)
             patches = imgs.new_zeros(len(g), k * k + 2, m)
-            centre = imgs.new_zeros(len(g), m, 2)  # column 0: centre pixel; column 1: 1 (valid) or 0 (padding)
+            centre = imgs.new_zeros(len(g), 2, m)  # row 0: centre pixel; row 1: 1 (valid) or 0 (padding)
             # the images with a non-zero patch at each position of the group first (stable: in image order)
             img = torch.argsort((~nonzero[:, g]).to(torch.int8), dim=0, stable=True)[:m].T  # (G, m)
             valid = torch.arange(m, device=dev)[None, :] < counts[g][:, None]  # (G, m)
@@ -294,8 +301,8 @@ class IdealDenoiser(nn.Module):
             patches[:, k * k] = self.sqnorm[img, g[:, None]]
             patches[:, k * k + 1] = torch.where(valid, 0.0, _PAD_LOGIT).to(imgs.dtype)
             patches[:, :k * k + 1] *= valid[:, None, :]
-            centre[:, :, 0] = flat[img, g[:, None]] * valid
-            centre[:, :, 1] = valid.to(imgs.dtype)
+            centre[:, 0] = flat[img, g[:, None]] * valid
+            centre[:, 1] = valid.to(imgs.dtype)
             self._groups.append(_PatchGroup(g, patches, centre))
         zeros = (n - counts).to(imgs.dtype)
         self._zero_log_count = torch.where(zeros > 0, torch.log(zeros.clamp(min=1)), -math.inf)
@@ -306,6 +313,9 @@ class IdealDenoiser(nn.Module):
         q = F.unfold(x, k, padding=self.radius).permute(2, 0, 1)  # (HW, B, K)
         out = x.new_empty(hw, b)
         ones = torch.ones_like(a)
+        g_max = max(grp.positions.numel() for grp in self._groups)
+        n = self._chunk(x.element_size() * g_max * b)
+        buf = x.new_empty(g_max * b * min(n, max(grp.patches.shape[-1] for grp in self._groups)))
         for grp in self._groups:
             pos = grp.positions
             g = pos.numel()
@@ -315,10 +325,11 @@ class IdealDenoiser(nn.Module):
             m = self._zero_log_count[pos, None].expand(-1, b).clone()
             s = torch.isfinite(m).to(x.dtype)
             acc = torch.zeros_like(m)
-            n = self._chunk(x.element_size() * g * 3 * b)
             for j0 in range(0, grp.patches.shape[-1], n):
-                logits = torch.bmm(qg, grp.patches[:, :, j0:j0 + n])  # (G, B, n)
-                m, s, acc = _online_update_bmm(m, s, acc, logits, grp.centre[:, j0:j0 + n])
+                cols = min(n, grp.patches.shape[-1] - j0)
+                # one preallocated buffer for every chunk: a fresh (G, B, n) tensor per chunk costs page faults
+                logits = torch.bmm(qg, grp.patches[:, :, j0:j0 + cols], out=buf[:g * b * cols].view(g, b, cols))
+                m, s, acc = _online_update_bmm(m, s, acc, logits, grp.centre[:, :, j0:j0 + cols])
             out[pos] = acc / s
         return out.T.reshape(b, 1, h, w)
 
@@ -386,7 +397,7 @@ class _PatchGroup(NamedTuple):
 
     positions: torch.Tensor  # (G,) flat pixel indices
     patches: torch.Tensor  # (G, K + 2, M): patch pixels, |patch|^2, padding mask (0 or _PAD_LOGIT)
-    centre: torch.Tensor  # (G, M, 2): centre pixel, 1 (0 on padding)
+    centre: torch.Tensor  # (G, 2, M): centre pixel, 1 (0 on padding)
 
 
 def _online_update(m: torch.Tensor, s: torch.Tensor, acc: torch.Tensor, logits: torch.Tensor, weighted):
@@ -398,7 +409,7 @@ def _online_update(m: torch.Tensor, s: torch.Tensor, acc: torch.Tensor, logits: 
     m_new = torch.maximum(m, logits.amax(-1))
     shift = torch.where(torch.isfinite(m_new), m_new, 0.0)  # all -inf so far (padding): keep s = acc = 0
     scale = torch.exp(m - shift)  # exp(-inf) = 0 on the first chunk
-    e = logits.sub_(shift.unsqueeze(-1)).exp_()  # in place: the logits are not needed any more
+    e = logits.sub_(shift.unsqueeze(-1)).clamp_(min=_EXP_FLOOR).exp_()  # in place: logits not needed any more
     s = s * scale + e.sum(-1)
     shape = scale.shape + (1,) * (acc.ndim - scale.ndim)
     acc = acc * scale.reshape(shape) + weighted(e)
@@ -407,14 +418,15 @@ def _online_update(m: torch.Tensor, s: torch.Tensor, acc: torch.Tensor, logits: 
 
 def _online_update_bmm(m: torch.Tensor, s: torch.Tensor, acc: torch.Tensor, logits: torch.Tensor,
                        values: torch.Tensor):
-    """:func:`_online_update` for batched logits (G, B, n) and ``values`` (G, n, 2) = [centre, 1].
+    """:func:`_online_update` for batched logits (G, B, n) and ``values`` (G, 2, n) = [centre, 1].
 
     One ``bmm`` gives both the weighted sum of the centres and the sum of the weights (one pass over the
-    exponentials fewer than a separate ``sum``).
+    exponentials fewer than a separate ``sum``); it is taken as (G, 2, n) @ (G, n, B), which MKL runs several
+    times faster than (G, B, n) @ (G, n, 2).
     """
     m_new = torch.maximum(m, logits.amax(-1))
     shift = torch.where(torch.isfinite(m_new), m_new, 0.0)
     scale = torch.exp(m - shift)
-    e = logits.sub_(shift.unsqueeze(-1)).exp_()
-    ws = torch.bmm(e, values)  # (G, B, 2)
-    return m_new, s * scale + ws[..., 1], acc * scale + ws[..., 0]
+    e = logits.sub_(shift.unsqueeze(-1)).clamp_(min=_EXP_FLOOR).exp_()
+    ws = torch.bmm(values, e.transpose(1, 2))  # (G, 2, B)
+    return m_new, s * scale + ws[:, 1], acc * scale + ws[:, 0]
