@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.chunk_scan:
         xt = 0.5 * x1 + 0.5 * torch.rand(x1.shape, generator=torch.Generator().manual_seed(2))
-        for cb in (2**20, 2**22, 2**24, 2**26, 2**27, 2**28):
+        for cb in (2**20, 2**22, 2**23, 2**24, 2**25, 2**27):
             den.max_chunk_bytes = cb
             den.denoise(xt[:8], 0.5)
             t0 = time.perf_counter()
