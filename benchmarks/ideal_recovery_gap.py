@@ -16,7 +16,7 @@ explained by the nearest of only N training patches at that position, a generali
 
 One command, about 5-10 minutes on 2 idle cores (defaults)::
 
-    python benchmarks/ideal_recovery_bench.py [--n-train 2000 10000 30000] [--n-images 32] [--out results/x.json]
+    python benchmarks/ideal_recovery_gap.py [--n-train 2000 10000 30000] [--n-images 32] [--out results/x.json]
 """
 
 from __future__ import annotations
