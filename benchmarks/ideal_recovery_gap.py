@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     """Run the diagnosis and print both tables (see the module docstring)."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n-train", type=int, nargs="+", default=[2000, 10000, 30000])
-    p.add_argument("--R", type=int, default=3)
+    p.add_argument("--R", type=int, nargs="+", default=[3], help="radii (the first one for the equivariant part)")
     p.add_argument("--n-images", type=int, default=32)
     p.add_argument("--t-f", type=float, nargs="+", default=[0.1, 0.2, 0.3, 0.4, 0.5])
     p.add_argument("--equivariant-n", type=int, default=100, help="N of the equivariant variant (0: skip)")
@@ -76,15 +76,16 @@ def main(argv: list[str] | None = None) -> None:
     }
     models = {}
     ck = cache / "checkpoints" / "cpu-small"
-    for name in ("global", "local_R1", f"local_R{args.R}", f"local_R{args.R}_noise", "local_R6"):
+    names = ["global"] + [f"local_R{r}{sfx}" for r in args.R for sfx in ("", "_noise")]
+    for name in names:
         if (ck / f"{name}.pt").is_file():  # trained nets of the cache (python -m classical train ...)
             label = name.replace("local_R", "R=").replace("_noise", " (noise pred.)")
             models[f"trained {label}"] = load_model(ck / f"{name}.pt", "cpu")
-    for n in args.n_train:
-        t0 = time.perf_counter()
-        models[f"ideal R={args.R} N={n}"] = IdealDenoiser(train_all[perm[:n]], radius=args.R,
-                                                          max_cache_bytes=2**32)
-        print(f"built ideal N={n} in {time.perf_counter() - t0:.1f} s")
+    for r in args.R:
+        for n in args.n_train:
+            t0 = time.perf_counter()
+            models[f"ideal R={r} N={n}"] = IdealDenoiser(train_all[perm[:n]], radius=r, max_cache_bytes=2**32)
+            print(f"built ideal R={r} N={n} in {time.perf_counter() - t0:.1f} s")
     results: dict[str, dict] = {}
     for which, imgs in sets.items():
         rec = recovery_grid(models, imgs, args.t_f)
@@ -93,17 +94,17 @@ def main(argv: list[str] | None = None) -> None:
                           "one_step": {k: v.tolist() for k, v in one.items()},
                           "seconds": dict(zip(rec.names, rec.seconds))}
         print(f"\n== {which} digits ({imgs.shape[0]}): recovery MSE | one-step posterior-mean MSE, per t_f ==")
-        print(f"{'model':>24} " + " ".join(f"{t:>7g}" for t in args.t_f) + " | "
+        print(f"{'model':>28} " + " ".join(f"{t:>7g}" for t in args.t_f) + " | "
               + " ".join(f"{t:>7g}" for t in args.t_f))
         for i, name in enumerate(rec.names):
-            print(f"{name:>24} " + " ".join(f"{v:7.4f}" for v in rec.mse[i]) + " | "
+            print(f"{name:>28} " + " ".join(f"{v:7.4f}" for v in rec.mse[i]) + " | "
                   + " ".join(f"{v:7.4f}" for v in one[name]))
     if args.equivariant_n > 0:
-        n, k = args.equivariant_n, args.equivariant_images
-        sub = {f"ideal R={args.R} N={n}": IdealDenoiser(train_all[perm[:n]], radius=args.R),
-               f"equivariant R={args.R} N={n}": IdealDenoiser(train_all[perm[:n]], radius=args.R, equivariant=True),
-               f"ideal R={args.R} N={args.n_train[0]}": models[f"ideal R={args.R} N={args.n_train[0]}"]}
-        sub.update({name: m for name, m in models.items() if name.startswith("trained R=")})
+        n, k, r = args.equivariant_n, args.equivariant_images, args.R[0]
+        sub = {f"ideal R={r} N={n}": IdealDenoiser(train_all[perm[:n]], radius=r),
+               f"equivariant R={r} N={n}": IdealDenoiser(train_all[perm[:n]], radius=r, equivariant=True),
+               f"ideal R={r} N={args.n_train[0]}": models[f"ideal R={r} N={args.n_train[0]}"]}
+        sub.update({name: m for name, m in models.items() if name.startswith(f"trained R={r}")})
         for which, imgs in sets.items():
             t0 = time.perf_counter()
             rec = recovery_grid(sub, imgs[:k], args.equivariant_t_f)
