@@ -7,10 +7,8 @@ Prints ratios against a baseline measured in the same run (the cpu-small global 
 * FLOPs (torch FlopCounterMode) and wall time of the hybrid sampler (global only in [0.2, 0.5]) and of the
   local-only sampler, as ratios to the global sampler at the same number of Euler steps;
 * if a demo result exists (``--results``/mnist_hybrid.json), the FID ratio hybrid / global from it;
-* the ideal local denoiser (:class:`classical.ideal.IdealDenoiser`, R = 3 on ``--ideal-n`` = 10 000 MNIST
-  training images): build time, wall time of a 32-step sample of 64 images (goal: <= 60 s on 2 cores), the
-  time per step, its matmul FLOPs, and the ratio to the cpu-small global U-Net's sampler in the same run.
-  ``--only-ideal`` skips the other parts.
+* the ideal local denoiser's sampler (R = 3 on 10 000 MNIST training images, goal <= 60 s on 2 cores) against the
+  global samplers: ``benchmarks/ideal_bench.py`` (run at the end of this script; ``--only-ideal`` runs only it).
 
 Usage: ``python benchmarks/classical_bench.py [--steps 3] [--batch 64] [--samples 64] [--results results]``.
 """
@@ -107,32 +105,10 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _ideal(args: argparse.Namespace) -> None:
-    from classical.data import load_mnist
-    from classical.ideal import IdealDenoiser
-    from classical.sampling import euler_sample
+    from ideal_bench import main as ideal_main  # benchmarks/ is on sys.path when this runs as a script
 
-    n_img, n_steps, R = args.samples, args.n_steps, args.ideal_R
-    print(f"\n== ideal local denoiser R={R} on {args.ideal_n} training images: {n_steps}-step sample of {n_img} ==")
-    torch.manual_seed(0)
-    glob = build_model(named_config("cpu-small", "global").model).eval()
-    x1 = torch.randn(n_img, 1, 28, 28, generator=torch.Generator().manual_seed(0))
-    euler_sample(glob, x1[:8], 2)  # warm-up
-    t0 = time.perf_counter()
-    euler_sample(glob, x1, n_steps)
-    g_wall = time.perf_counter() - t0
-    imgs = load_mnist("train", limit=args.ideal_n).images
-    t0 = time.perf_counter()
-    den = IdealDenoiser(imgs, radius=R)
-    build = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    euler_sample(den, x1, n_steps)
-    wall = time.perf_counter() - t0
-    fl = count_flops(lambda: den(x1[:1], torch.full((1,), 0.5))) * n_img  # matmul FLOPs per step, all images
-    dense = 2 * args.ideal_n * 28 * 28 * (2 * R + 1) ** 2 * n_img
-    print(f"build {build:.1f} s (patch cache: {den.cached}); sample {wall:.1f} s = {wall / n_steps:.2f} s/step "
-          f"(goal <= 60 s: {'met' if wall <= 60 else 'NOT met'}); {fl / 1e9:.1f} GFLOP/step "
-          f"({fl / dense:.2f} of the dense count, all-zero patches skipped); "
-          f"wall x{wall / g_wall:.1f} the cpu-small global sampler ({g_wall:.2f} s)")
+    ideal_main(["--n-train", str(args.ideal_n), "--R", str(args.ideal_R), "--samples", str(args.samples),
+                "--n-steps", str(args.n_steps), "--threads", str(torch.get_num_threads())])
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ B_R(p)`; it is strictly local by construction.
 **Local, translation-equivariant** (``radius=R, equivariant=True``; Kamb & Ganguli's equivariant local score
 machine): the same, but the sum runs over the R-patches of every training image at *every* position (images
 zero-padded by R at the border, for training patches and query patches alike); the output pixel is the
-posterior mean of the patch centres.
+posterior mean of the patch centres.  (The all-zero training patches are again one mixture term, see below.)
 
 Implementation (hand-written: no library computes these mixtures).  The logits are expanded as
 :math:`\big[(1 - t)\,x_t\!\cdot\! x_i - \tfrac12 (1 - t)^2 \|x_i\|^2\big]/t^2` (the :math:`\|x_t\|^2` term is
@@ -76,6 +76,11 @@ from .path import check_images, check_time, clean_to_velocity
 __all__ = ["IdealDenoiser", "MAX_RADIUS"]
 
 _PAD_LOGIT = -1e30  # logit of padding entries: finite (no inf * 0 in the matmul), exp underflows to 0
+# Shifted logits (all <= 0, the largest = 0) are clamped here before exp: torch's vectorised exp takes a slow path
+# for arguments below float32's underflow (about -87; measured 9x slower on [-1000, 0] than on [-10, 0]).  Each
+# clamped term then weighs e^-80 ~ 2e-35 instead of less, against a sum >= 1: a relative change <= N e^-80, far
+# below float32 (and float64) round-off for any N.  Padding entries have value 0 and weigh nothing either way.
+_EXP_FLOOR = -80.0
 
 #: Largest supported radius (the paper's grid R = 1..12 on 28 x 28 images).
 MAX_RADIUS = 12
@@ -121,6 +126,8 @@ class IdealDenoiser(nn.Module):
         Seed of the subset draw.
     max_chunk_bytes : int
         Memory bound of the largest temporary (logits and unfolded patches of one chunk of training images).
+        The default, 16 MiB, was the fastest of 2 MiB ... 128 MiB for the cached path on this project's 2-core
+        CPU (``benchmarks/ideal_bench.py --chunk-scan``).
     max_cache_bytes : int
         Position-specific only: keep the training patches in matmul layout (non-zero patches only) when they
         take at most this many bytes (fast path); otherwise unfold them again at every call.
@@ -138,7 +145,7 @@ class IdealDenoiser(nn.Module):
     """
 
     def __init__(self, images: np.ndarray | torch.Tensor, *, radius: int | None = None, equivariant: bool = False,
-                 n_train: int | None = None, seed: int | np.random.Generator = 0, max_chunk_bytes: int = 2**27,
+                 n_train: int | None = None, seed: int | np.random.Generator = 0, max_chunk_bytes: int = 2**24,
                  max_cache_bytes: int = 2**31, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
         imgs = _as_images(images, dtype)
@@ -286,7 +293,7 @@ class IdealDenoiser(nn.Module):
             # rows 0..K-1: patch pixels; row K: |patch|^2; row K+1: 0 or a huge negative number on padding, so
             # that one matmul with [a q, -c, 1] gives the logits a q.x_i - c |x_i|^2 (+ padding mask)
             patches = imgs.new_zeros(len(g), k * k + 2, m)
-            centre = imgs.new_zeros(len(g), m, 1)
+            centre = imgs.new_zeros(len(g), 2, m)  # row 0: centre pixel; row 1: 1 (valid) or 0 (padding)
             # the images with a non-zero patch at each position of the group first (stable: in image order)
             img = torch.argsort((~nonzero[:, g]).to(torch.int8), dim=0, stable=True)[:m].T  # (G, m)
             valid = torch.arange(m, device=dev)[None, :] < counts[g][:, None]  # (G, m)
@@ -294,7 +301,8 @@ class IdealDenoiser(nn.Module):
             patches[:, k * k] = self.sqnorm[img, g[:, None]]
             patches[:, k * k + 1] = torch.where(valid, 0.0, _PAD_LOGIT).to(imgs.dtype)
             patches[:, :k * k + 1] *= valid[:, None, :]
-            centre[:, :, 0] = flat[img, g[:, None]] * valid
+            centre[:, 0] = flat[img, g[:, None]] * valid
+            centre[:, 1] = valid.to(imgs.dtype)
             self._groups.append(_PatchGroup(g, patches, centre))
         zeros = (n - counts).to(imgs.dtype)
         self._zero_log_count = torch.where(zeros > 0, torch.log(zeros.clamp(min=1)), -math.inf)
@@ -305,6 +313,9 @@ class IdealDenoiser(nn.Module):
         q = F.unfold(x, k, padding=self.radius).permute(2, 0, 1)  # (HW, B, K)
         out = x.new_empty(hw, b)
         ones = torch.ones_like(a)
+        g_max = max(grp.positions.numel() for grp in self._groups)
+        n = self._chunk(x.element_size() * g_max * b)
+        buf = x.new_empty(g_max * b * min(n, max(grp.patches.shape[-1] for grp in self._groups)))
         for grp in self._groups:
             pos = grp.positions
             g = pos.numel()
@@ -314,11 +325,11 @@ class IdealDenoiser(nn.Module):
             m = self._zero_log_count[pos, None].expand(-1, b).clone()
             s = torch.isfinite(m).to(x.dtype)
             acc = torch.zeros_like(m)
-            n = self._chunk(x.element_size() * g * 3 * b)
             for j0 in range(0, grp.patches.shape[-1], n):
-                logits = torch.bmm(qg, grp.patches[:, :, j0:j0 + n])  # (G, B, n)
-                cen = grp.centre[:, j0:j0 + n]
-                m, s, acc = _online_update(m, s, acc, logits, lambda e, cen=cen: torch.bmm(e, cen)[..., 0])
+                cols = min(n, grp.patches.shape[-1] - j0)
+                # one preallocated buffer for every chunk: a fresh (G, B, n) tensor per chunk costs page faults
+                logits = torch.bmm(qg, grp.patches[:, :, j0:j0 + cols], out=buf[:g * b * cols].view(g, b, cols))
+                m, s, acc = _online_update_bmm(m, s, acc, logits, grp.centre[:, :, j0:j0 + cols])
             out[pos] = acc / s
         return out.T.reshape(b, 1, h, w)
 
@@ -362,14 +373,21 @@ class IdealDenoiser(nn.Module):
         q = F.unfold(x, k, padding=self.radius).permute(0, 2, 1).reshape(b * hw, k * k)  # rows: (image, pixel)
         ar, cr = a.repeat_interleave(hw), c.repeat_interleave(hw)
         n = self._chunk(x.element_size() * hw * (3 * b * hw + 2 * k * k))
-        m = torch.full((b * hw,), -math.inf, dtype=x.dtype, device=x.device)
-        s = torch.zeros(b * hw, dtype=x.dtype, device=x.device)
+        # the all-zero training patches (logit 0, centre 0; most of an MNIST image's border) are one mixture term
+        # of log-weight ln n_0, as in the position-specific cached path; only the others enter the matmuls
+        nonzero = F.max_pool2d(self.images.abs(), k, stride=1, padding=self.radius).reshape(-1) > 0
+        n_zero = int((~nonzero).sum())
+        m = torch.full((b * hw,), math.log(n_zero) if n_zero else -math.inf, dtype=x.dtype, device=x.device)
+        s = torch.full((b * hw,), 1.0 if n_zero else 0.0, dtype=x.dtype, device=x.device)
         acc = torch.zeros(b * hw, dtype=x.dtype, device=x.device)
         for i0 in range(0, self.n_train, n):
             xi = self.images[i0:i0 + n]
-            p = F.unfold(xi, k, padding=self.radius).permute(0, 2, 1).reshape(-1, k * k)  # (n HW, K)
-            centre = xi.reshape(-1)  # patch centres, same (image, pixel) order
-            logits = ar[:, None] * (q @ p.T) - cr[:, None] * self.sqnorm[i0:i0 + n].reshape(1, -1)
+            keep = nonzero[i0 * hw:(i0 + xi.shape[0]) * hw]
+            p = F.unfold(xi, k, padding=self.radius).permute(0, 2, 1).reshape(-1, k * k)[keep]  # (n' , K)
+            if p.shape[0] == 0:
+                continue
+            centre = xi.reshape(-1)[keep]  # patch centres, same (image, pixel) order
+            logits = ar[:, None] * (q @ p.T) - cr[:, None] * self.sqnorm[i0:i0 + n].reshape(-1)[keep][None, :]
             m, s, acc = _online_update(m, s, acc, logits, lambda e, centre=centre: e @ centre)
         return (acc / s).reshape(b, 1, h, w)
 
@@ -379,7 +397,7 @@ class _PatchGroup(NamedTuple):
 
     positions: torch.Tensor  # (G,) flat pixel indices
     patches: torch.Tensor  # (G, K + 2, M): patch pixels, |patch|^2, padding mask (0 or _PAD_LOGIT)
-    centre: torch.Tensor  # (G, M, 1)
+    centre: torch.Tensor  # (G, 2, M): centre pixel, 1 (0 on padding)
 
 
 def _online_update(m: torch.Tensor, s: torch.Tensor, acc: torch.Tensor, logits: torch.Tensor, weighted):
@@ -391,8 +409,24 @@ def _online_update(m: torch.Tensor, s: torch.Tensor, acc: torch.Tensor, logits: 
     m_new = torch.maximum(m, logits.amax(-1))
     shift = torch.where(torch.isfinite(m_new), m_new, 0.0)  # all -inf so far (padding): keep s = acc = 0
     scale = torch.exp(m - shift)  # exp(-inf) = 0 on the first chunk
-    e = logits.sub_(shift.unsqueeze(-1)).exp_()  # in place: the logits are not needed any more
+    e = logits.sub_(shift.unsqueeze(-1)).clamp_(min=_EXP_FLOOR).exp_()  # in place: logits not needed any more
     s = s * scale + e.sum(-1)
     shape = scale.shape + (1,) * (acc.ndim - scale.ndim)
     acc = acc * scale.reshape(shape) + weighted(e)
     return m_new, s, acc
+
+
+def _online_update_bmm(m: torch.Tensor, s: torch.Tensor, acc: torch.Tensor, logits: torch.Tensor,
+                       values: torch.Tensor):
+    """:func:`_online_update` for batched logits (G, B, n) and ``values`` (G, 2, n) = [centre, 1].
+
+    One ``bmm`` gives both the weighted sum of the centres and the sum of the weights (one pass over the
+    exponentials fewer than a separate ``sum``); it is taken as (G, 2, n) @ (G, n, B), which MKL runs several
+    times faster than (G, B, n) @ (G, n, 2).
+    """
+    m_new = torch.maximum(m, logits.amax(-1))
+    shift = torch.where(torch.isfinite(m_new), m_new, 0.0)
+    scale = torch.exp(m - shift)
+    e = logits.sub_(shift.unsqueeze(-1)).clamp_(min=_EXP_FLOOR).exp_()
+    ws = torch.bmm(values, e.transpose(1, 2))  # (G, 2, B)
+    return m_new, s * scale + ws[:, 1], acc * scale + ws[:, 0]

@@ -23,9 +23,21 @@ Named configurations (:data:`CONFIGS`):
     the spec (theory note mnist.md §1c/§1d): global width 64, emb 512, positional channels, 3-term loss, lr 1e-3,
     weight decay 1e-3, 100 warm-up steps, 15 epochs of batch 512 on 60 000 images; local nets base 16, emb 64,
     the authors' (non-strict) topology, lr 1e-3, weight decay 1e-4, clip 1.0, 15 epochs of batch 256 on 48 000
-    images; the global net uses the authors' schedule-free AdamW (``optimizer="schedulefree"``).  Deviations: the
-    local nets are trained with the same velocity loss as the global net (the authors used noise prediction
-    and a t-curriculum) so that the hybrid sampler can switch models.
+    images; the global net uses the authors' schedule-free AdamW (``optimizer="schedulefree"``).  Deviation: by
+    default the local nets are trained with the same velocity loss as the global net, so that the hybrid sampler
+    can switch models at any t; the authors' noise prediction with its t-curriculum is the option
+    ``prediction="noise", t_sampling="curriculum", three_term=False`` (below).
+
+Noise prediction with the authors' curriculum (theory note mnist.md §1d, "training, as coded")
+    ``prediction="noise"``: the net outputs :math:`\hat z(x_t, t)` and is trained on the plain MSE
+    :math:`\|\hat z - z\|^2`.  ``t_sampling="curriculum"``: :math:`t \sim U[0.1, t_{max}(e)]` with the
+    virtual epoch :math:`e = \lfloor 15\,\mathrm{step}/\mathrm{steps} \rfloor` (the paper's 15 epochs, rescaled
+    to any run length) and :func:`curriculum_t_max`.  Such a net is used through :class:`NoisePredictionModel`,
+    which returns the velocity :math:`v = (\hat z - x_t)/(1 - t)` (:func:`classical.path.noise_to_velocity`), so it
+    works wherever a velocity model does, except at t = 1 exactly, where :math:`\hat z = x_t` carries no
+    information about :math:`x_0` and the conversion is refused (a ValueError naming t).  :func:`train` and
+    :func:`load_model` return the wrapped model.  Not reproduced: the authors' ReduceLROnPlateau (our runs use the
+    linear warm-up of every config) and their clamping sampler.
 """
 
 from __future__ import annotations
@@ -50,14 +62,17 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from quantum_diffusion.io import atomic_copy, atomic_write
+from quantum_diffusion.typing import Prediction, TimeSampling
 
 from .models import build_model
-from .path import check_images, flow_matching_loss, interpolate, sample_logit_normal
+from .path import check_images, flow_matching_loss, interpolate, noise_to_velocity, sample_logit_normal
 
 __all__ = [
     "CheckpointError",
     "NonFiniteTrainingError",
     "TrainConfig",
+    "NoisePredictionModel",
+    "curriculum_t_max",
     "CONFIGS",
     "named_config",
     "default_device",
@@ -82,7 +97,7 @@ class NonFiniteTrainingError(FloatingPointError):
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Training hyper-parameters (JSON-serialisable; stored in every checkpoint).
+    r"""Training hyper-parameters (JSON-serialisable; stored in every checkpoint).
 
     Attributes
     ----------
@@ -101,6 +116,10 @@ class TrainConfig:
         schedule-free average, intermediate checkpoints the training iterate) or ``"sgd"`` (plain SGD with the
         same lr and weight decay; used to compare trajectories, since Adam's first step ``lr * g / (|g| + eps)``
         amplifies round-off on parameters with a vanishing gradient, e.g. conv biases in front of GroupNorm).
+    prediction : ``"velocity"`` (default; loss :func:`classical.path.flow_matching_loss`) or ``"noise"`` (the net
+        predicts z, plain MSE; needs ``three_term=False``; used through :class:`NoisePredictionModel`).
+    t_sampling : ``"logit-normal"`` (default; squeezed into ``t_range``) or ``"curriculum"`` (the authors' local-net
+        curriculum :math:`t \sim U[0.1, t_{max}]`, :func:`curriculum_t_max`; needs the default ``t_range``).
     """
 
     model: dict[str, Any]
@@ -115,6 +134,8 @@ class TrainConfig:
     ckpt_every: int = 100
     t_range: tuple[float, float] = field(default=(0.0, 1.0))
     optimizer: str = "adamw"
+    prediction: Prediction = "velocity"
+    t_sampling: TimeSampling = "logit-normal"
 
     def __post_init__(self) -> None:
         """Validate every field; the error names the field and the value.
@@ -148,6 +169,16 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.t_range must be (t_lo, t_hi) with 0 <= t_lo < t_hi <= 1, got {tr!r}")
         if self.optimizer not in ("adamw", "sgd", "schedulefree"):
             raise ValueError(f"TrainConfig.optimizer must be 'adamw', 'schedulefree' or 'sgd', got {self.optimizer!r}")
+        if self.prediction not in ("velocity", "noise"):
+            raise ValueError(f"TrainConfig.prediction must be 'velocity' or 'noise', got {self.prediction!r}")
+        if self.prediction == "noise" and self.three_term:
+            raise ValueError("TrainConfig.three_term is the velocity loss of the global net; with prediction='noise' "
+                             "the loss is the plain noise MSE: set three_term=False")
+        if self.t_sampling not in ("logit-normal", "curriculum"):
+            raise ValueError(f"TrainConfig.t_sampling must be 'logit-normal' or 'curriculum', got {self.t_sampling!r}")
+        if self.t_sampling == "curriculum" and tuple(tr) != (0.0, 1.0):
+            raise ValueError(f"TrainConfig.t_range={tuple(tr)} is not used by t_sampling='curriculum' (t ~ U[0.1, "
+                             "t_max]): leave it at (0.0, 1.0)")
 
 
 def _check_int(name: str, value: Any, minimum: int) -> None:
@@ -206,6 +237,93 @@ def named_config(name: str, kind: str = "global", R: int | None = None, **overri
     return replace(cfg, **overrides)
 
 
+#: The authors' curriculum: epochs of the schedule, warm-up epochs, lowest t, t_max after the warm-up.
+CURRICULUM_EPOCHS, CURRICULUM_WARMUP, CURRICULUM_T_LO, CURRICULUM_T_WARM = 15, 3, 0.1, 0.3
+
+
+def curriculum_t_max(step: int, steps: int) -> float:
+    r"""Upper end :math:`t_{max}` of the authors' local-net curriculum :math:`t \sim U[0.1, t_{max}]` at ``step``.
+
+    With the virtual epoch :math:`e = \lfloor 15\,\mathrm{step}/\mathrm{steps} \rfloor` (the authors trained 15
+    epochs; a run of any length is mapped onto them),
+
+    .. math::
+
+        t_{max}(e) = \begin{cases} 0.1 + 0.2\, e/3, & e < 3 \\ 0.3 + 0.7\,(e - 3)/12, & e \ge 3, \end{cases}
+
+    so it rises 0.1 -> 0.3 over 3 warm-up epochs, then linearly towards 1.0, which the last epoch (e = 14)
+    does not reach: :math:`t_{max}(14) = 0.3 + 0.7 \cdot 11/12 \approx 0.94`, the value of theory note mnist.md
+    §1d.  The warm-up's exact form (linear from 0.1 at e = 0) is our reading of the note.
+
+    Parameters
+    ----------
+    step : int
+        Optimizer step, 0 <= step < steps.
+    steps : int
+        Total steps of the run (>= 1).
+
+    Returns
+    -------
+    float
+        :math:`t_{max}` in [0.1, 1).
+
+    Raises
+    ------
+    ValueError
+        If ``steps < 1`` or ``step`` is outside 0..steps-1.
+    """
+    if steps < 1 or not 0 <= step < steps:
+        raise ValueError(f"need 0 <= step < steps and steps >= 1, got step={step}, steps={steps}")
+    e = (CURRICULUM_EPOCHS * step) // steps
+    if e < CURRICULUM_WARMUP:
+        return CURRICULUM_T_LO + (CURRICULUM_T_WARM - CURRICULUM_T_LO) * e / CURRICULUM_WARMUP
+    return CURRICULUM_T_WARM + (1.0 - CURRICULUM_T_WARM) * (e - CURRICULUM_WARMUP) / (
+        CURRICULUM_EPOCHS - CURRICULUM_WARMUP)
+
+
+class NoisePredictionModel(nn.Module):
+    r"""A velocity model made from a net that predicts the noise: :math:`v = (\hat z(x, t) - x)/(1 - t)`.
+
+    The conversion is :func:`classical.path.noise_to_velocity` (the path convention :math:`x_t = (1-t)x_0 + tz`);
+    it is exact, and singular at t = 1, where it raises a ValueError (a noise predictor says nothing about
+    :math:`x_0` there: :math:`\hat z = x_1`).
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+        ``net(x, t)`` returns :math:`\hat z`, shape of ``x`` (B, C, H, W); t of shape (B,).
+    """
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def noise(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        r"""Return the wrapped net's noise prediction :math:`\hat z(x, t)`."""
+        return self.net(x, t)
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        r"""Velocity :math:`(\hat z - x)/(1 - t)`.
+
+        Raises
+        ------
+        ValueError
+            At t = 1 (or t outside [0, 1]).
+        """
+        return noise_to_velocity(self.net(x, t), x, t)
+
+    def __getattr__(self, name: str) -> Any:
+        """Attributes of the wrapped net (``R``, ``radius``, ...) are visible on the wrapper."""
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(super().__getattr__("net"), name)
+
+
+def _as_velocity_model(model: nn.Module, prediction: str) -> nn.Module:
+    return NoisePredictionModel(model) if prediction == "noise" else model
+
+
 def default_device() -> torch.device:
     """``cuda`` if available, else CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -223,6 +341,9 @@ def _config_key(cfg: TrainConfig) -> dict[str, Any]:
     d = _to_plain(asdict(cfg))
     d.pop("steps")  # a run may be extended
     d.pop("ckpt_every")
+    for name, default in (("prediction", "velocity"), ("t_sampling", "logit-normal")):
+        if d.get(name) == default:  # fields added later: checkpoints written before them still resume
+            d.pop(name)
     return d
 
 
@@ -392,7 +513,9 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
 
 
 def load_model(path: str | os.PathLike, device: str | torch.device | None = None) -> nn.Module:
-    """Rebuild the model stored in a checkpoint, in eval mode on ``device``.
+    """Rebuild the model stored in a checkpoint, in eval mode on ``device``, as a velocity model.
+
+    A net trained with ``prediction="noise"`` comes wrapped in :class:`NoisePredictionModel`.
 
     Parameters
     ----------
@@ -417,7 +540,7 @@ def load_model(path: str | os.PathLike, device: str | torch.device | None = None
     ck = load_checkpoint(path, map_location=device)
     model = build_model(ck["config"]["model"])
     model.load_state_dict(ck["model"])
-    return model.to(device).eval()
+    return _as_velocity_model(model, ck["config"].get("prediction", "velocity")).to(device).eval()
 
 
 def _dist_info() -> tuple[int, int]:
@@ -433,7 +556,11 @@ def _epoch_perm(seed: int, epoch: int, n: int) -> torch.Tensor:
 
 @dataclass
 class TrainResult:
-    """Trained model (unwrapped, train mode), loss per step of this call, and the final step."""
+    """Trained model (train mode), loss per step of this call, and the final step.
+
+    The model is a velocity model: the net itself (not a DDP wrapper), or for ``prediction="noise"`` the net inside
+    a :class:`NoisePredictionModel`.
+    """
 
     model: nn.Module
     losses: list[float]
@@ -566,12 +693,19 @@ def train(
             perm, perm_epoch = _epoch_perm(cfg.seed, epoch, n), epoch
         idx = perm[b * cfg.batch_size:(b + 1) * cfg.batch_size]
         z = torch.randn((cfg.batch_size, *data.shape[1:]), generator=gen)
-        t = lo_t + (hi_t - lo_t) * sample_logit_normal(cfg.batch_size, gen)
+        if cfg.t_sampling == "curriculum":
+            t_max = curriculum_t_max(step, cfg.steps)
+            t = CURRICULUM_T_LO + (t_max - CURRICULUM_T_LO) * torch.rand(cfg.batch_size, generator=gen)
+        else:
+            t = lo_t + (hi_t - lo_t) * sample_logit_normal(cfg.batch_size, gen)
         sl = slice(rank * local_b, (rank + 1) * local_b)
         x0, z, t = data[idx[sl]].to(device), z[sl].to(device), t[sl].to(device)
         with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
-            v = net(interpolate(x0, z, t), t)
-            loss = flow_matching_loss(v.float(), x0, z, t, three_term=cfg.three_term)
+            out = net(interpolate(x0, z, t), t)
+            if cfg.prediction == "noise":
+                loss = torch.mean((out.float() - z) ** 2)
+            else:
+                loss = flow_matching_loss(out.float(), x0, z, t, three_term=cfg.three_term)
         loss_value = float(loss.detach())
         bad = torch.tensor([0.0 if math.isfinite(loss_value) else 1.0], device=device)
         if world > 1:
@@ -601,4 +735,4 @@ def train(
     bar.close()
     if not checkpoint.is_file():
         save()
-    return TrainResult(model, losses, step)
+    return TrainResult(_as_velocity_model(model, cfg.prediction), losses, step)

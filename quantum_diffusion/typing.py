@@ -71,3 +71,9 @@ ToricGeometry: TypeAlias = Literal["torus", "square"]
 ToricLoops: TypeAlias = Literal["trivial", "all"]
 #: CMI estimator of ``toric.toric_cmi``.
 ToricMethod: TypeAlias = Literal["exact", "mc", "stratified", "cv", "stratified_cv", "crossed"]
+
+# --- classical ideal denoisers / training (classical.train, classical.ideal; issue 12) ---
+#: What a trained net outputs: the flow-matching velocity, or the noise z (the authors' local nets).
+Prediction: TypeAlias = Literal["velocity", "noise"]
+#: Training-time distribution of t: logit-normal (global nets), or the authors' local-net curriculum.
+TimeSampling: TypeAlias = Literal["logit-normal", "curriculum"]
