@@ -100,7 +100,8 @@ def _check_grid(times: Sequence[float], radii: Sequence[int], side: int) -> None
 
 
 def linear_gaussian_conditionals(images: np.ndarray, times: Sequence[float], masks: np.ndarray, a_idx: int, *,
-                                 dequantise: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                                 dequantise: bool = True,
+                                 ridge: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Best linear predictor of :math:`x_{t,A}` from each visible region, from the data's mean and covariance.
 
     With :math:`\mu, S` the mean and covariance of the flattened clean images (plus the u/255 dequantisation
@@ -123,6 +124,7 @@ def linear_gaussian_conditionals(images: np.ndarray, times: Sequence[float], mas
     masks : visibility masks, shape (M, d) (1 = visible; the A coordinate must be 0).
     a_idx : flat index of A.
     dequantise : add the dequantisation variance at t = 0 (as :func:`noisy_images` does to the data).
+    ridge : added to the diagonal of S (regularises the regression at t = 0 when the images are few; 0: exact).
 
     Returns
     -------
@@ -136,7 +138,9 @@ def linear_gaussian_conditionals(images: np.ndarray, times: Sequence[float], mas
     x = np.asarray(images, dtype=np.float64).reshape(len(images), -1)
     d = x.shape[1]
     mu = x.mean(0)
-    cov = np.cov(x, rowvar=False, bias=True)
+    if not np.isfinite(ridge) or ridge < 0:
+        raise ValueError(f"ridge must be a non-negative number, got {ridge}")
+    cov = np.cov(x, rowvar=False, bias=True) + ridge * np.eye(d)
     vis = [np.flatnonzero(np.asarray(m) > 0) for m in masks]
     if any(a_idx in u for u in vis):
         raise ValueError("masks must hide A")
@@ -175,11 +179,12 @@ def predictive_cmi_grid(images: np.ndarray, *, times: Sequence[float] = PAPER_TI
         M\odot x_t, M, t, \hat a, \ln v\big),
 
     where :math:`\hat a, v` are the exact linear-Gaussian conditional of the training images' covariance
-    (:func:`linear_gaussian_conditionals`) and :math:`q_\theta` is a K-component Gaussian-mixture head on an MLP
-    initialised near :math:`\mathcal N(0, 1)`: the untrained model is the Gaussian surrogate, and the network only
-    learns the non-Gaussian correction of the standardised residual.  ``baseline="none"`` models :math:`x_{t,A}`
-    directly (the earlier estimator).  Either way q is a normalised density, so each term is an upper bound on
-    :math:`H(A\mid U)` (cross-entropy) and the CMI is their paired difference on held-out images.
+    (:func:`linear_gaussian_conditionals`, ridge 1e-4 on the diagonal) and :math:`q_\theta` is a K-component
+    Gaussian-mixture head on an MLP initialised near :math:`\mathcal N(0, 1)`: the untrained model is the Gaussian
+    surrogate, and the network only learns the non-Gaussian correction of the standardised residual.
+    ``baseline="none"`` models :math:`x_{t,A}` directly (the earlier estimator).  Either way q is a normalised
+    density, so each term is an upper bound on :math:`H(A\mid U)` (cross-entropy) and the CMI is their paired
+    difference on held-out images.
 
     Parameters
     ----------
@@ -233,7 +238,7 @@ def predictive_cmi_grid(images: np.ndarray, *, times: Sequence[float] = PAPER_TI
     va, tr = tr[:n_val], tr[n_val:]
     linear = baseline == "linear"
     if linear:
-        w_np, c_np, v_np = linear_gaussian_conditionals(x0[tr].reshape(-1, d), times, masks_np, a_idx)
+        w_np, c_np, v_np = linear_gaussian_conditionals(x0[tr].reshape(-1, d), times, masks_np, a_idx, ridge=1e-4)
     else:
         w_np, c_np, v_np = (np.zeros((len(times), n_mask, d)), np.zeros((len(times), n_mask)),
                             np.ones((len(times), n_mask)))
