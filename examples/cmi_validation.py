@@ -103,13 +103,14 @@ def mixture_tables(records: list[dict]) -> str:
     for r in records:
         p = r["params"]
         if p["kind"] == "grid" and [float(x) for x in p["times"]] == times:
-            groups.setdefault((p["baseline"], p["steps"]), []).append(r)
-    for (bl, st), recs in sorted(groups.items()):
+            groups.setdefault((p["baseline"], p["steps"], bool(p.get("square_inputs", False))), []).append(r)
+    for (bl, st, sq), recs in sorted(groups.items()):
         mean, spread, se = _mean_se(recs)
         qual = exact >= 0.02
         ok = np.abs(mean - exact) <= np.maximum(0.01, 0.15 * exact)
         secs = [r["elapsed_s"] for r in recs]
-        lines += [f"### baseline={bl}, {st} steps, {len(recs)} repeat(s): mean (spread) / exact, nats", "",
+        lines += [f"### baseline={bl}{', square_inputs' if sq else ''}, {st} steps, {len(recs)} repeat(s): "
+                  "mean (spread) / exact, nats", "",
                   "| t \\ r | " + " | ".join(map(str, radii)) + " |", "|---" * (len(radii) + 1) + "|"]
         for i, t in enumerate(times):
             cells = []

@@ -166,7 +166,8 @@ def linear_gaussian_conditionals(images: np.ndarray, times: Sequence[float], mas
 def predictive_cmi_grid(images: np.ndarray, *, times: Sequence[float] = PAPER_TIMES,
                         radii: Sequence[int] = PAPER_RADII, seed: int | None = 0, steps: int = 4000,
                         batch_size: int = 256, lr: float = 2e-3, hidden: int = 256, components: int = 8,
-                        test_fraction: float = 0.2, full_fraction: float = 0.5, baseline: GridBaseline = "linear",
+                        test_fraction: float = 0.2, full_fraction: float = 0.5,
+                        baseline: GridBaseline = "linear", square_inputs: bool = False,
                         device: str | torch.device | None = None, amp: bool = True) -> CMIGrid:
     r"""Amortised predictive :math:`I(A:C\mid B_r)` of :math:`x_t` on every (t, r) with one training.
 
@@ -200,6 +201,8 @@ def predictive_cmi_grid(images: np.ndarray, *, times: Sequence[float] = PAPER_TI
         with uniform masks (1/13 full) the MNIST grid came out negative at every r (full term under-fitted).
     baseline : ``"linear"`` or ``"none"`` (see above; the choice is validated in
         ``classical/information/README.md``).
+    square_inputs : also feed the squares of the visible pixels (a second-order input map: log-likelihoods of
+        Gaussian components with different variances are linear in x and x^2).
     device, amp : torch device (default CUDA when present), bf16 autocast on CUDA.
 
     Returns
@@ -259,7 +262,8 @@ def predictive_cmi_grid(images: np.ndarray, *, times: Sequence[float] = PAPER_TI
         onehot = nn.functional.one_hot(m, n_mask).to(xt.dtype)
         pred = (xt * lin_w[ti, m]).sum(1) + lin_c[ti, m]
         hl = lin_hl[ti, m]
-        feats = [xt * masks[m], onehot, tgrid[ti][:, None]]
+        xm = xt * masks[m]
+        feats = [xm, onehot, tgrid[ti][:, None]] + ([xm * xm] if square_inputs else [])
         if linear:
             feats += [pred[:, None], hl[:, None]]
         return torch.cat(feats, dim=1), (xt[:, a_idx] - pred) * torch.exp(-hl)
@@ -274,7 +278,7 @@ def predictive_cmi_grid(images: np.ndarray, *, times: Sequence[float] = PAPER_TI
     with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
         torch.manual_seed(seed_t)
         gen = torch.Generator().manual_seed(seed_t)
-        net = MixtureDensityNet(1, d + n_mask + 1 + (2 if linear else 0), hidden=hidden,
+        net = MixtureDensityNet(1, d * (2 if square_inputs else 1) + n_mask + 1 + (2 if linear else 0), hidden=hidden,
                                 components=components).to(dev)
         if linear:  # start near N(0, 1) for the standardised residual: the untrained model is the Gaussian one
             last = net.trunk[-1]
@@ -326,6 +330,7 @@ def predictive_cmi_grid(images: np.ndarray, *, times: Sequence[float] = PAPER_TI
                     stderr[i, k] = float(diff.std() / math.sqrt(diff.numel()))
     diag = {"steps": steps, "final_train_nll": float(np.mean(losses[-max(1, steps // 10):])), "n_train": int(tr.size),
             "n_test": int(te.size), "dequantised_t0": True, "best_step": best[2], "baseline": baseline,
+            "square_inputs": square_inputs,
             "term_nll": term_nll.tolist()}
     if linear:
         diag["linear_gaussian_cmi"] = (0.5 * (np.log(v_np[:, :-1]) - np.log(v_np[:, -1:]))).tolist()

@@ -135,7 +135,8 @@ def exact_terms(mixture: GaussianMixture, t: float, radii: Sequence[int], *, n_m
 def mixture_validation_point(kind: str, *, mixture: str, t: float = 0.3, r: int = 1,
                              times: Sequence[float] = (), radii: Sequence[int] = (), n_mc: int = 4000,
                              n_images: int = 60000, steps: int = 2500, baseline: str = "linear", repeat: int = 0,
-                             test_fraction: float = 0.2, rng: np.random.Generator | None = None) -> dict:
+                             test_fraction: float = 0.2, square_inputs: bool = False,
+                             rng: np.random.Generator | None = None) -> dict:
     """One point of the mixture validation sweep (``examples/cmi_validation.py``); returns a JSON-ready dict.
 
     ``kind="exact"``: :func:`exact_terms` at ``t`` on ``radii``.  ``kind="grid"``: ``n_images`` fresh samples
@@ -159,7 +160,7 @@ def mixture_validation_point(kind: str, *, mixture: str, t: float = 0.3, r: int 
     x0 = gm.sample(int(n_images), seed=seed).astype(np.float32).reshape(-1, side, side)
     if kind == "grid":
         g = predictive_cmi_grid(x0, times=tuple(times), radii=tuple(radii), steps=steps, seed=seed + 1,
-                                baseline=baseline)
+                                baseline=baseline, square_inputs=square_inputs)
         return g.to_dict()
     if kind == "mine_paper":
         e = paper_mine_cell(x0, t, r, seed=seed + 1, steps=steps, test_fraction=test_fraction)
