@@ -35,7 +35,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--iters", type=int, default=60, help="iterations timed per method")
     p.add_argument("--steps", type=int, default=2500, help="training steps assumed for the honest methods")
-    p.add_argument("--grid-steps", type=int, default=8000, help="steps of the default amortised predictive grid")
+    p.add_argument("--grid-steps", type=int, default=2500, help="steps of the default amortised predictive grid")
     p.add_argument("--repeats", type=int, default=2, help="independent grid trainings (error bars need 2)")
     p.add_argument("--threads", type=int, default=2)
     a = p.parse_args()
@@ -54,12 +54,13 @@ def main() -> None:
             continue
         per = timed(estimate_mi, a_, y, method=m, steps=a.iters, seed=0) / a.iters
         rows[f"{m}-honest"] = per * a.steps * 2 * n_cells
-    for bl in ("linear", "none"):
-        t_grid = timed(predictive_cmi_grid, imgs, steps=a.iters, seed=0, baseline=bl)
-        t_eval = timed(predictive_cmi_grid, imgs, steps=1, seed=0, baseline=bl)
+    for bl, sq in (("linear", True), ("linear", False), ("none", False)):
+        t_grid = timed(predictive_cmi_grid, imgs, steps=a.iters, seed=0, baseline=bl, square_inputs=sq)
+        t_eval = timed(predictive_cmi_grid, imgs, steps=1, seed=0, baseline=bl, square_inputs=sq)
         per = (t_grid - t_eval) / max(1, a.iters - 1)
         for st in sorted({a.steps, a.grid_steps}):
-            rows[f"predictive-amortised-{bl} ({st} steps, x{a.repeats} repeats)"] = a.repeats * (per * st + t_eval)
+            name = f"predictive-{bl}{'+squares' if sq else ''} ({st} steps, x{a.repeats})"
+            rows[name] = a.repeats * (per * st + t_eval)
     t_ref = timed(empirical_mixture_cmi_profile, imgs.reshape(len(imgs), -1), 0.3,
                   [paper_regions(r) for r in PAPER_RADII], n_mc=100, seed=0)
     rows["empirical-reference (N=60k, n_mc=300, 10 t)"] = t_ref * 3 * 3 * 10

@@ -66,7 +66,7 @@ def _check_inputs(times: Sequence[float], radii: Sequence[int], ref_n: Sequence[
 
 
 def heatmap_data(*, times: Sequence[float] = tuple(round(0.1 * k, 1) for k in range(11)),
-                 radii: Sequence[int] = tuple(range(1, 13)), repeats: int = 2, steps: int = 4000,
+                 radii: Sequence[int] = tuple(range(1, 13)), repeats: int = 2, steps: int = 2500,
                  n_images: int = MNIST_TRAIN_SIZE, ref_n: Sequence[int] = (10000, 20000, 60000), n_mc: int = 1000,
                  mine_cells: Sequence[tuple[float, int]] = (), mine_steps: int = 3000,
                  store: str | Path, seed: int = 0, workers: int = 1, progress: bool = True,
@@ -453,7 +453,7 @@ def add_cmi_arguments(parser: argparse.ArgumentParser, *, out: bool = True) -> a
                    help=f"radii r of B_r, in 1..{_MAX_RADIUS}")
     q.add_argument("--repeats", type=int, default=2, choices=range(0, 11), metavar="{0..10}",
                    help="independent amortised predictive trainings (0: skip the estimator)")
-    q.add_argument("--train-steps", type=positive_int, default=4000,
+    q.add_argument("--train-steps", type=positive_int, default=2500,
                    help="optimiser steps of each amortised predictive training")
     q.add_argument("--n-images", type=_image_count(MIN_PREDICTIVE_IMAGES), default=MNIST_TRAIN_SIZE,
                    help="MNIST training crops for the estimator and the MINE cells")
