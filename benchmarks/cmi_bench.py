@@ -3,7 +3,8 @@
 Everything is measured in this run on the same machine: the per-iteration cost of paper-mode MINE on one cell
 (CNN critic, batch 100, joint + marginal pass and backward) extrapolated to the paper's 165 runs x 300 000
 iterations; the per-step cost of each honest critic method (MLP critic on the 729-pixel cell, two terms per cell,
-132 cells); the amortised predictive estimator (one training for all cells + held-out evaluation); the exact
+132 cells); the amortised predictive estimator (one training for all cells + held-out evaluation, per baseline,
+at the honest methods' step count and at the default grid's, times the number of repeats); the exact
 empirical-mixture reference (N = 60 000, per t).  Run: ``python benchmarks/cmi_bench.py [--steps 2500]``.
 """
 
@@ -21,12 +22,14 @@ from classical.information.heatmap import mnist_crops
 from classical.information.references import empirical_mixture_cmi_profile
 from classical.information.regions import PAPER_RADII, paper_regions
 
+CLOCK = time.perf_counter
+
 
 def timed(fn, *a, **k) -> float:
-    """Return the wall time of one call."""
-    t0 = time.perf_counter()
+    """Return the time of one call on ``CLOCK`` (wall, or this process's CPU time with ``--cpu-time``)."""
+    t0 = CLOCK()
     fn(*a, **k)
-    return time.perf_counter() - t0
+    return CLOCK() - t0
 
 
 def main() -> None:
@@ -34,8 +37,15 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--iters", type=int, default=60, help="iterations timed per method")
     p.add_argument("--steps", type=int, default=2500, help="training steps assumed for the honest methods")
+    p.add_argument("--grid-steps", type=int, default=2500, help="steps of the default amortised predictive grid")
+    p.add_argument("--repeats", type=int, default=2, help="independent grid trainings (error bars need 2)")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--cpu-time", action="store_true",
+                   help="time with this process's CPU time (robust on a shared machine; use with --threads 1)")
     a = p.parse_args()
+    global CLOCK
+    if a.cpu_time:
+        CLOCK = time.process_time
     torch.set_num_threads(a.threads)
     imgs = mnist_crops(20000)
     n_cells = len(PAPER_TIMES) * len(PAPER_RADII)
@@ -51,10 +61,13 @@ def main() -> None:
             continue
         per = timed(estimate_mi, a_, y, method=m, steps=a.iters, seed=0) / a.iters
         rows[f"{m}-honest"] = per * a.steps * 2 * n_cells
-    t_grid = timed(predictive_cmi_grid, imgs, steps=a.iters, seed=0)
-    t_eval = timed(predictive_cmi_grid, imgs, steps=1, seed=0)
-    per = (t_grid - t_eval) / max(1, a.iters - 1)
-    rows["predictive-amortised"] = per * a.steps + t_eval
+    for bl, sq in (("linear", True), ("none", False)):
+        t_grid = timed(predictive_cmi_grid, imgs, steps=a.iters, seed=0, baseline=bl, square_inputs=sq)
+        t_eval = timed(predictive_cmi_grid, imgs, steps=1, seed=0, baseline=bl, square_inputs=sq)
+        per = (t_grid - t_eval) / max(1, a.iters - 1)
+        for st in sorted({a.steps, a.grid_steps}):
+            name = f"predictive-{bl}{'+squares' if sq else ''} ({st} steps, x{a.repeats})"
+            rows[name] = a.repeats * (per * st + t_eval)
     t_ref = timed(empirical_mixture_cmi_profile, imgs.reshape(len(imgs), -1), 0.3,
                   [paper_regions(r) for r in PAPER_RADII], n_mc=100, seed=0)
     rows["empirical-reference (N=60k, n_mc=300, 10 t)"] = t_ref * 3 * 3 * 10

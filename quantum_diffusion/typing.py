@@ -62,7 +62,10 @@ MIMethod: TypeAlias = Literal["mine", "nwj", "infonce", "smile", "predictive"]
 EstimatorMode: TypeAlias = Literal["honest", "paper"]
 #: Critic network of the critic-based estimators.
 CriticKind: TypeAlias = Literal["mlp", "paper_cnn"]
-__all__ += ["MIMethod", "EstimatorMode", "CriticKind"]
+#: Fixed part of the amortised predictive density: none, or the exact linear-Gaussian conditional of the data
+#: covariance (the network then models the standardised residual).
+GridBaseline: TypeAlias = Literal["linear", "none"]
+__all__ += ["MIMethod", "EstimatorMode", "CriticKind", "GridBaseline"]
 
 # --- toric code (quantum_diffusion.toric) ---
 #: Which region C is: the rest of the torus, or a square ring of width r_C (Sang-Hsieh).

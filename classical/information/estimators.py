@@ -283,11 +283,12 @@ def _train_critic(method: str, x: np.ndarray, y: np.ndarray, *, mode: str, criti
                   device: torch.device, amp: bool, ma_rate: float) -> tuple[float, float, dict]:
     rng = np.random.default_rng(seed)
     n = x.shape[0]
-    if mode == "paper":
+    if mode == "paper" and test_fraction == 0.0:
         tr, te = np.arange(n), np.arange(0)
     else:
         tr, te = _split(n, test_fraction, rng)
-    if tr.size < batch_size or (mode == "honest" and te.size < (batch_size if method == "infonce" else 2)):
+    if tr.size < batch_size or ((te.size or mode == "honest")
+                                and te.size < (batch_size if method == "infonce" else 2)):
         raise ValueError(f"too few samples ({n}) for batch_size={batch_size} with test_fraction={test_fraction}")
     if critic == "mlp":
         prep = _gaussianise if gaussianise else _standardise
@@ -328,12 +329,13 @@ def _train_critic(method: str, x: np.ndarray, y: np.ndarray, *, mode: str, criti
         window = np.asarray(ests[-max(1, steps // 10):])
         diag = {"train_batch_estimate": float(window.mean()), "train_batch_spread": float(window.std()),
                 "steps": steps}
-        if mode == "paper":
-            return float(window.mean()), float(window.std() / math.sqrt(window.size)), diag
-        xte = torch.as_tensor(xs[1], device=device)
-        yte = torch.as_tensor(ys[1], device=device)
-        val, se = _critic_eval(method, net, xte, yte, gen, batch_size)
-    diag["held_out"] = val
+        if te.size:
+            xte = torch.as_tensor(xs[1], device=device)
+            yte = torch.as_tensor(ys[1], device=device)
+            val, se = _critic_eval(method, net, xte, yte, gen, batch_size)
+            diag["held_out"], diag["held_out_stderr"] = val, se
+    if mode == "paper":  # the paper's number: training-batch estimates over the last 10 % (held-out: diagnostic)
+        return float(window.mean()), float(window.std() / math.sqrt(window.size)), diag
     return val, se, diag
 
 
@@ -472,6 +474,8 @@ def _combine(vals: list[float], ses: list[float]) -> tuple[float, float]:
 
 def _validate(method: str, mode: str, critic: str, steps: int, batch_size: int, repeats: int,
               test_fraction: float) -> None:
+    if not isinstance(test_fraction, (int, float)) or not np.isfinite(test_fraction):
+        raise ValueError(f"test_fraction must be a number, got {test_fraction!r}")
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if mode not in ("honest", "paper"):
@@ -482,8 +486,10 @@ def _validate(method: str, mode: str, critic: str, steps: int, batch_size: int, 
         raise ValueError(f"critic must be 'mlp' or 'paper_cnn', got {critic!r}")
     if steps < 1 or batch_size < 2 or repeats < 1:
         raise ValueError(f"need steps >= 1, batch_size >= 2, repeats >= 1; got {steps}, {batch_size}, {repeats}")
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must lie in (0, 1), got {test_fraction}")
+    lo_ok = test_fraction >= 0.0 if mode == "paper" and method == "mine" else test_fraction > 0.0
+    if not (lo_ok and test_fraction < 1.0):
+        raise ValueError(f"test_fraction must lie in {'[0, 1)' if mode == 'paper' else '(0, 1)'} for mode={mode!r}, "
+                         f"got {test_fraction}")
 
 
 def _check_cnn(x: np.ndarray, y: np.ndarray) -> None:
@@ -495,7 +501,7 @@ def _check_cnn(x: np.ndarray, y: np.ndarray) -> None:
 def estimate_mi(x: np.ndarray, y: np.ndarray, *, method: MIMethod = "predictive", seed: int | None = 0,
                 mode: EstimatorMode = "honest", critic: CriticKind = "mlp", steps: int | None = None,
                 batch_size: int | None = None, lr: float | None = None, hidden: int = 128, components: int = 8,
-                repeats: int = 1, test_fraction: float = 0.3, gaussianise: bool = True,
+                repeats: int = 1, test_fraction: float | None = None, gaussianise: bool = True,
                 device: str | torch.device | None = None, amp: bool = True) -> InfoEstimate:
     r"""Estimate :math:`I(X:Y)` in nats from paired samples.
 
@@ -512,7 +518,10 @@ def estimate_mi(x: np.ndarray, y: np.ndarray, *, method: MIMethod = "predictive"
         1e-4 (the paper); otherwise 2000, 256, 1e-3.
     hidden, components : width of the networks; mixture components of the predictive model.
     repeats : independent trainings (different seeds) averaged (honest) or maximised (paper).
-    test_fraction : held-out fraction (honest mode and predictive).
+    test_fraction : held-out fraction (default 0.3; in paper mode default 0, the paper's protocol: every sample
+        trains).  In paper mode a positive fraction is held out of training and the critic is evaluated on it
+        afterwards as a diagnostic (``diagnostics`` ``held_out`` per run); the reported value stays the
+        training-batch one, so the difference measures the paper's training-batch bias.
     gaussianise : map each coordinate of x, y, z to N(0, 1) through its training-set empirical CDF before
         training (monotone per coordinate, so the (C)MI of continuous variables is unchanged; tied values share
         one quantile).  ``False``: standardise only.  Not used by ``critic="paper_cnn"``.
@@ -545,7 +554,7 @@ def estimate_mi(x: np.ndarray, y: np.ndarray, *, method: MIMethod = "predictive"
 def estimate_cmi(x: np.ndarray, y: np.ndarray, z: np.ndarray, *, method: MIMethod = "predictive",
                  seed: int | None = 0, mode: EstimatorMode = "honest", critic: CriticKind = "mlp",
                  steps: int | None = None, batch_size: int | None = None, lr: float | None = None,
-                 hidden: int = 128, components: int = 8, repeats: int = 1, test_fraction: float = 0.3,
+                 hidden: int = 128, components: int = 8, repeats: int = 1, test_fraction: float | None = None,
                  gaussianise: bool = True, device: str | torch.device | None = None,
                  amp: bool = True) -> InfoEstimate:
     r"""Estimate :math:`I(X:Y\mid Z)` in nats; same options as :func:`estimate_mi`.
@@ -572,6 +581,7 @@ def _estimate(x, y, z, *, method, seed, mode, critic, steps, batch_size, lr, hid
     steps = int(steps if steps is not None else (300_000 if paper else 2000))
     batch_size = int(batch_size if batch_size is not None else (100 if paper else 256))
     lr = float(lr if lr is not None else (1e-4 if paper else 1e-3))
+    test_fraction = test_fraction if test_fraction is not None else (0.0 if paper else 0.3)
     _validate(method, mode, critic, steps, batch_size, repeats, test_fraction)
     arrs = {"x": _as_2d(x, "x"), "y": _as_2d(y, "y")}
     if z is not None:
@@ -588,7 +598,7 @@ def _estimate(x, y, z, *, method, seed, mode, critic, steps, batch_size, lr, hid
     seeds = [int(s.generate_state(1)[0]) for s in root.spawn(2 * max(repeats, 3))]
     kw = dict(steps=steps, batch_size=batch_size, lr=lr, hidden=hidden, test_fraction=test_fraction,
               device=dev, amp=amp, gaussianise=gaussianise)
-    n_test = 0 if paper else int(round(test_fraction * n))
+    n_test = int(round(test_fraction * n))
     if method == "predictive":
         vals, ses, diags = [], [], []
         for i in range(repeats):

@@ -39,7 +39,7 @@ def mnist_crops(n_images: int | None = None, *, cache_dir: str | None = None) ->
 
 
 def heatmap_point(kind: str, *, n_images: int = 60000, t: float = 0.0, r: int = 1, repeat: int = 0,
-                  times: Sequence[float] = (), radii: Sequence[int] = PAPER_RADII, steps: int = 4000,
+                  times: Sequence[float] = (), radii: Sequence[int] = PAPER_RADII, steps: int = 2500,
                   n_mc: int = 1000, rng: np.random.Generator | None = None) -> dict:
     """One sweep point of the heat map (see the module docstring); returns a JSON-ready dict.
 

@@ -189,8 +189,11 @@ class GaussianMixture:
         k = rng.choice(self.weights.size, size=n, p=self.weights)
         x = self.means[k] + np.sqrt(self.diag[k]) * rng.standard_normal((n, self.dim))
         q = self.factors.shape[2]
-        if q:
-            x += np.einsum("ndq,nq->nd", self.factors[k], rng.standard_normal((n, q)))
+        if q:  # per component (gathering factors[k] would allocate n x d x q)
+            u = rng.standard_normal((n, q))
+            for j in np.unique(k):
+                sel = k == j
+                x[sel] += u[sel] @ self.factors[j].T
         return x
 
     def logpdf(self, x: np.ndarray) -> np.ndarray:

@@ -51,7 +51,7 @@ def test_help_shows_every_default(capsys):
         main(["cmi", "--help"])
     assert exc.value.code == 0
     text = capsys.readouterr().out
-    assert "(default: results/cmi)" in text and "(default: 4000)" in text and "(default: [])" in text
+    assert "(default: results/cmi)" in text and "(default: 2500)" in text and "(default: [])" in text
 
 
 def test_mine_cells_are_parsed_as_t_r(monkeypatch, tmp_path):

@@ -78,3 +78,23 @@ def test_converged_in_n():
     a = {10: np.array([0.1, 0.2]), 60: np.array([0.1, 0.05])}
     s = {10: np.array([0.001, 0.001]), 60: np.array([0.001, 0.001])}
     assert converged_in_n(a, s).tolist() == [True, False]
+
+
+def test_linear_gaussian_conditionals_equal_closed_form_cmi(rng):
+    """Schur-complement residual variances of the empirical covariance give the log-det closed form exactly."""
+    from classical.information.grid import linear_gaussian_conditionals
+
+    x0 = rng.multivariate_normal(np.zeros(49), _field(), size=500)
+    emp = np.cov(x0, rowvar=False, bias=True)
+    times = (0.0, 0.4, 1.0)
+    w, c, v = linear_gaussian_conditionals(x0, times, grid_masks((1, 2), 7), 24, dequantise=False)
+    for i, t in enumerate(times):
+        for k, r in enumerate((1, 2)):
+            exact = gaussian_cmi(emp, t, paper_regions(r, size=7))
+            assert 0.5 * np.log(v[i, k] / v[i, -1]) == pytest.approx(exact, rel=1e-8, abs=1e-12)
+    # the predictor is the regression of x_t,A on x_t,U: zero weight on hidden pixels, unbiased on average
+    assert np.all(w[:, 0, grid_masks((1,), 7)[0] == 0] == 0)
+    xt = 0.6 * x0 + 0.4 * rng.standard_normal(x0.shape)
+    assert np.mean(xt @ w[1, 1] + c[1, 1]) == pytest.approx(np.mean(xt[:, 24]), abs=0.05)
+    with pytest.raises(ValueError, match="hide A"):
+        linear_gaussian_conditionals(x0, times, np.ones((1, 49)), 24)

@@ -129,3 +129,35 @@ def test_fit_mixture_recovers_low_rank_gaussian(rng):
     np.testing.assert_allclose(gm.means[0], np.ones(d), atol=0.05)
     with pytest.raises(ValueError, match="NaN"):
         fit_mixture(np.full((100, 3), np.nan), n_components=1, rank=1)
+
+
+def test_exact_terms_identities_and_one_component_closed_form(rng):
+    """exact_terms on one full-rank Gaussian (9 x 9 field): CMI = H(A|B) - H(A|BC) = I(A:BC) - I(A:B) per
+    sample, and each term equals its closed form (Gaussian conditional variances) within 4 SE."""
+    from classical.information.validation import exact_terms
+
+    d = 81
+    ii, jj = np.divmod(np.arange(d), 9)
+    cov = np.exp(-np.hypot(ii[:, None] - ii[None, :], jj[:, None] - jj[None, :]) / 2.0)
+    w, lam = np.linalg.eigh(cov)
+    gm = GaussianMixture(np.ones(1), np.zeros((1, d)), np.full((1, d), 1e-3), (lam * np.sqrt(w))[None])
+    t = 0.3
+    res = exact_terms(gm, t, (1, 2), n_mc=3000, seed=1)
+    cov_t = (1 - t) ** 2 * (cov + 1e-3 * np.eye(d)) + t**2 * np.eye(d)
+    full = cov + 1e-3 * np.eye(d)
+
+    def cond_var(u):  # Var(x_A | x_U) by the Schur complement
+        return cov_t[40, 40] - cov_t[40, u] @ np.linalg.solve(cov_t[np.ix_(u, u)], cov_t[u, 40])
+
+    v_full = cond_var(np.setdiff1d(np.arange(d), [40]))
+    for k, r in enumerate((1, 2)):
+        v_b = cond_var(paper_regions(r, size=9).b)
+        cmi, hb, hf, mb, mf = (res[n][k] for n in ("cmi", "h_b", "h_full", "mi_b", "mi_full"))
+        assert cmi[0] == pytest.approx(hb[0] - hf[0], abs=1e-10)
+        assert cmi[0] == pytest.approx(mf[0] - mb[0], abs=1e-10)
+        exact = gaussian_cmi(full, t, paper_regions(r, size=9))
+        assert abs(cmi[0] - exact) < 4 * cmi[1] + 1e-3
+        assert abs(hf[0] - 0.5 * np.log(2 * np.pi * np.e * v_full)) < 4 * hf[1] + 1e-3
+        assert abs(hb[0] - 0.5 * np.log(2 * np.pi * np.e * v_b)) < 4 * hb[1] + 1e-3
+        assert abs(mf[0] - 0.5 * np.log(cov_t[40, 40] / v_full)) < 4 * mf[1] + 1e-3
+        assert abs(mb[0] - 0.5 * np.log(cov_t[40, 40] / v_b)) < 4 * mb[1] + 1e-3
