@@ -5,6 +5,9 @@ One command, about 2-4 minutes on 2 idle cores::
 
     python benchmarks/ideal_bench.py
 
+(A script's own folder, not the current one, is first on ``sys.path``: in a git worktree whose venv has another
+checkout installed in editable mode, prefix ``PYTHONPATH=.`` or the other checkout's code is timed.)
+
 Prints, in order:
 
 * the load average (1, 5, 15 min) before and after, and the torch thread count (default 2: the goal's 2 cores);

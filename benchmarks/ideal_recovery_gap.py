@@ -17,6 +17,9 @@ explained by the nearest of only N training patches at that position, a generali
 One command, about 5-10 minutes on 2 idle cores (defaults)::
 
     python benchmarks/ideal_recovery_gap.py [--n-train 2000 10000 30000] [--n-images 32] [--out results/x.json]
+
+(A script's own folder, not the current one, is first on ``sys.path``: in a git worktree whose venv has another
+checkout installed in editable mode, prefix ``PYTHONPATH=.`` or the other checkout's code is timed.)
 """
 
 from __future__ import annotations
