@@ -284,7 +284,7 @@ def _pipeline(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     import matplotlib
 
     matplotlib.use("Agg")  # this command writes PNGs only
-    from quantum_diffusion.demo.mnist import demo_sections, plot_hybrid, plot_recovery
+    from quantum_diffusion.demo.mnist import pipeline_sections, plot_hybrid, plot_recovery
     from quantum_diffusion.demo.report import save_figure
 
     from .data import default_cache_dir
@@ -301,7 +301,7 @@ def _pipeline(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error(str(exc))
     args.out.mkdir(parents=True, exist_ok=True)
     if args.cmd == "demo":
-        for s in demo_sections(args.out, cfg):
+        for s in pipeline_sections(args.out, cfg):
             print(f"{s.title}: {s.summary}")
         return 0
     from quantum_diffusion.io import atomic_write_json

@@ -2,8 +2,11 @@ r"""The ideal-denoiser study end to end: recovery three ways, locality vs CMI on
 
 One call, :func:`run_ideal_study`, with a size preset (:data:`STUDY_PRESETS`):
 
-``cpu-small``  (the demo; minutes on 2 CPU cores): ideal denoisers on a few thousand training images, the
-    ``cpu-small`` trained nets (checkpoints resumed from the cache), 64 recovery images, 128 hybrid samples.
+``cpu-small``  (minutes on 2 CPU cores): ideal denoisers on a few thousand training images, the
+    ``cpu-small`` trained nets R = 1, 3, 6 (checkpoints resumed from the cache), 64 recovery images, 128 hybrid
+    samples, four windows.
+``demo``  (the MNIST area of ``make demo``): as ``cpu-small`` with one trained local net (R = 3), 32 + 16
+    recovery digits and two windows.
 ``paper``  (one GPU; ``make paper-gpu``): ideal denoisers on all 60 000 images and R = 1..6, 8, 10, 12, the
     ``paper`` trained nets (global 15 epochs, local R = 1, 3, 6), 128 recovery images, the CMI grid
     t = 0.1..1, r = 1..12, 256 hybrid samples and a window scan.  :func:`estimate_seconds` gives its own estimate.
@@ -101,6 +104,11 @@ STUDY_PRESETS: dict[str, StudyConfig] = {
                          cmi_t=tuple(np.round(np.arange(1, 11) / 10, 2)), cmi_radii=tuple(range(1, 13)),
                          cmi_samples=5000, cmi_train=60000, n_samples=256,
                          windows=((0.2, 0.5), (0.1, 0.5), (0.2, 0.6), (0.1, 0.6), (0.3, 0.5), (0.2, 0.4))),
+    # the MNIST area of ``make demo`` (issue 10: a fresh-clone demo within ~15 min on 2 cores): one trained local
+    # net (R = 3, the hybrid's), ideal R = 1, 3, 6, fewer recovery digits and two windows; the full three-way
+    # comparison with trained R = 1, 3, 6 is ``cpu-small`` (python -m classical ideal)
+    "demo": StudyConfig(trained_radii=(3,), ideal_radii=(1, 3, 6), t_f=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8),
+                        n_recovery=32, n_recovery_train=16, windows=((0.2, 0.5), (0.1, 0.6))),
     "smoke": StudyConfig(train_overrides={"steps": 2, "batch_size": 8, "ckpt_every": 10**6}, n_train=64,
                          trained_radii=(3,), ideal_radii=(1, 3), t_f=(0.2, 0.5), n_recovery=4, n_recovery_train=4,
                          cmi_t=(0.3, 1.0),
