@@ -191,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--mine-steps", type=positive_int, default=1000, help="iterations of each paper-mode MINE run "
                     "(the paper: 300 000)")
     ap.add_argument("--mine-images", type=positive_int, default=10000,
-                    help="mixture samples per MINE cell (20 % held out for the training-batch diagnostic)")
+                    help="mixture samples per MINE cell (20 %% held out for the training-batch diagnostic)")
     return ap
 
 
