@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -188,7 +189,8 @@ def _fid_callable(cache_dir: Path, n_real: int, n_samples: int, n_classifier: in
 
 
 def run_ideal_study(cfg: StudyConfig | str = "cpu-small", *, cache_dir: str | Path | None = None,
-                    device: str | torch.device | None = None, progress: bool = False) -> IdealStudy:
+                    device: str | torch.device | None = None, progress: bool = False,
+                    log: Callable[[str], None] | None = None) -> IdealStudy:
     """Train/resume the nets, build the ideal denoisers and run recovery, locality-CMI and hybrid; timed.
 
     Parameters
@@ -197,6 +199,8 @@ def run_ideal_study(cfg: StudyConfig | str = "cpu-small", *, cache_dir: str | Pa
     cache_dir : MNIST, checkpoints and classifier cache (default :func:`classical.data.default_cache_dir`).
     device : default ``cuda`` when available.
     progress : show training progress bars.
+    log : called with a one-line message at the start of every stage (the application layer passes its
+        progress printer; the library itself never prints).
 
     Returns
     -------
@@ -214,12 +218,15 @@ def run_ideal_study(cfg: StudyConfig | str = "cpu-small", *, cache_dir: str | Pa
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     dev = torch.device(device) if device is not None else default_device()
     secs: dict[str, float] = {}
+    say = log or (lambda message: None)
+    say(f"train (or resume) the global net and the local nets R = {list(cfg.trained_radii)}")
     t0 = time.perf_counter()
     pcfg = PipelineConfig(config=cfg.config, radii=cfg.trained_radii, hybrid_R=cfg.hybrid_R, cache_dir=cache,
                           train_overrides=dict(cfg.train_overrides))
     glob, trained, _ = ensure_models(pcfg, device=dev, progress=progress)
     secs["train (or resume)"] = time.perf_counter() - t0
 
+    say(f"build the ideal denoisers on {cfg.n_train} training digits")
     t0 = time.perf_counter()
     train_imgs = load_mnist("train", cache_dir=cache).images
     on_dev = torch.from_numpy(train_imgs).to(dev)  # the patch caches are built where they are used
@@ -227,6 +234,7 @@ def run_ideal_study(cfg: StudyConfig | str = "cpu-small", *, cache_dir: str | Pa
     ideal_glob = IdealDenoiser(on_dev, n_train=cfg.n_train, seed=0)
     secs["build ideal denoisers"] = time.perf_counter() - t0
 
+    say(f"recovery of {cfg.n_recovery} held-out digits at {len(cfg.t_f)} t_f")
     t0 = time.perf_counter()
     te = torch.from_numpy(load_mnist("test", cache_dir=cache).images)
     idx = torch.randperm(te.shape[0], generator=torch.Generator().manual_seed(42))[:cfg.n_recovery]
@@ -239,6 +247,7 @@ def run_ideal_study(cfg: StudyConfig | str = "cpu-small", *, cache_dir: str | Pa
     not_worse = {r: bool(np.all(rec.row(f"ideal R={r}") <= rec.row(f"trained R={r}"))) for r in cfg.trained_radii}
     secs["recovery"] = time.perf_counter() - t0
 
+    say(f"recovery of {cfg.n_recovery_train} training digits")
     t0 = time.perf_counter()  # the same on training digits of the ideal denoisers' own subset
     subset = ideal_glob.images
     idx = torch.randperm(subset.shape[0], generator=torch.Generator().manual_seed(42))[:cfg.n_recovery_train]
@@ -247,12 +256,14 @@ def run_ideal_study(cfg: StudyConfig | str = "cpu-small", *, cache_dir: str | Pa
                        for r in cfg.trained_radii}
     secs["recovery (training digits)"] = time.perf_counter() - t0
 
+    say(f"locality vs CMI on {cfg.cmi_train} digits")
     t0 = time.perf_counter()
     loc = empirical_locality_cmi(train_imgs[np.sort(np.random.default_rng(1).choice(len(train_imgs), cfg.cmi_train,
                                                                                     replace=False))],
                                  cfg.cmi_t, cfg.cmi_radii, n_samples=cfg.cmi_samples, seed=0, device=dev)
     secs["locality CMI"] = time.perf_counter() - t0
 
+    say(f"hybrid samplers: {cfg.n_samples} samples x {len(cfg.windows)} windows")
     t0 = time.perf_counter()
     fid, floor = _fid_callable(cache, cfg.n_real, cfg.n_samples, cfg.classifier_train)
     R = cfg.hybrid_R

@@ -17,6 +17,7 @@ import numpy as np
 from classical.pipeline import PipelineConfig, configure_threads, run_pipeline
 
 from ..io import atomic_write_json
+from .cli import StageLog
 from .report import Section, axes_for, save_figure
 
 __all__ = [
@@ -205,7 +206,7 @@ def ideal_study_data(preset: str = "cpu-small", *, cache_dir: str | Path | None 
     """Numbers of the ideal-denoiser figures: :func:`classical.ideal_pipeline.run_ideal_study` with ``preset``."""
     from classical.ideal_pipeline import run_ideal_study
 
-    return run_ideal_study(preset, cache_dir=cache_dir)
+    return run_ideal_study(preset, cache_dir=cache_dir, progress=True, log=StageLog("mnist"))
 
 
 def plot_ideal_recovery(study: Any, ax: Any = None) -> Any:
