@@ -32,7 +32,8 @@ def hermitian_part(a: ArrayLike) -> np.ndarray:
         The Hermitian part.
     """
     a = np.asarray(a)
-    return 0.5 * (a + np.swapaxes(a, -1, -2).conj())
+    # halve before adding: (A + A^H)/2 overflows to inf for entries above ~9e307; halving is exact otherwise
+    return 0.5 * a + 0.5 * np.swapaxes(a, -1, -2).conj()
 
 
 def psd_power(a: ArrayLike, power: float, *, rtol: float = 0.0) -> np.ndarray:

@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.linalg import expm
 
+from ..linalg import hermitian_part
 from .states import check_covariance, n_modes_of, real_matrix
 from .states import symplectic_form as omega
 
@@ -31,13 +32,13 @@ def _check_pair(a: Any, b: Any, names: tuple[str, str], symmetric_b: bool = True
         asym = float(np.max(np.abs(b_arr - b_arr.T)))
         if asym > 1e-10 * scale:
             raise ValueError(f"{names[1]} must be symmetric: max |{names[1]} - {names[1]}^T| = {asym:.3e}")
-        b_arr = 0.5 * (b_arr + b_arr.T)
+        b_arr = hermitian_part(b_arr)
     return a_arr, b_arr
 
 
 def cp_matrix_min_eig(m: np.ndarray) -> float:
     """Smallest eigenvalue of a Hermitian CP matrix (symmetrised against round-off)."""
-    return float(np.linalg.eigvalsh(0.5 * (m + m.conj().T))[0])
+    return float(np.linalg.eigvalsh(hermitian_part(m))[0])
 
 
 @dataclass(frozen=True)

@@ -189,3 +189,12 @@ def test_attenuator_refuses_a_string_rate():
     with pytest.raises(TypeError, match="rate"):
         attenuator(True)
     assert attenuator(np.float64(0.5)).is_cp()
+
+
+@pytest.mark.parametrize("n_modes", [1, 2])
+def test_attenuator_near_float_max_rate_is_cp(n_modes) -> None:
+    # regression (slow fuzz, session 2): rate = 8.99e307 is finite, but symmetrising D as (D + D^T)/2 overflowed
+    # to inf, so is_cp() was False (n = 1) or eigvalsh did not converge (n = 2)
+    gen = attenuator(8.98846567431158e307, n_modes)
+    assert np.all(np.isfinite(gen.D)) and gen.is_cp()
+    assert gen.D[0, 0] == 8.98846567431158e307
