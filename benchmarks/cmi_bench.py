@@ -3,7 +3,7 @@
 Everything is measured in this run on the same machine: the per-iteration cost of paper-mode MINE on one cell
 (CNN critic, batch 100, joint + marginal pass and backward) extrapolated to the paper's 165 runs x 300 000
 iterations; the per-step cost of each honest critic method (MLP critic on the 729-pixel cell, two terms per cell,
-132 cells); the amortised predictive estimator (one training for all cells + held-out evaluation, per baseline,
+132 cells); the amortised predictive estimator (one training for all cells + held-out evaluation, per variant,
 at the honest methods' step count and at the default grid's, times the number of repeats); the exact
 empirical-mixture reference (N = 60 000, per t).  Run: ``python benchmarks/cmi_bench.py [--steps 2500]``.
 """
@@ -61,12 +61,14 @@ def main() -> None:
             continue
         per = timed(estimate_mi, a_, y, method=m, steps=a.iters, seed=0) / a.iters
         rows[f"{m}-honest"] = per * a.steps * 2 * n_cells
-    for bl, sq in (("linear", True), ("none", False)):
-        t_grid = timed(predictive_cmi_grid, imgs, steps=a.iters, seed=0, baseline=bl, square_inputs=sq)
-        t_eval = timed(predictive_cmi_grid, imgs, steps=1, seed=0, baseline=bl, square_inputs=sq)
+    for bl, sq, ft in (("linear", True, "mixture"), ("linear", True, "none"), ("none", False, "none")):
+        kw = dict(seed=0, baseline=bl, square_inputs=sq, features=ft)
+        t_grid = timed(predictive_cmi_grid, imgs, steps=a.iters, **kw)
+        t_eval = timed(predictive_cmi_grid, imgs, steps=1, **kw)  # fit + evaluation
         per = (t_grid - t_eval) / max(1, a.iters - 1)
         for st in sorted({a.steps, a.grid_steps}):
-            name = f"predictive-{bl}{'+squares' if sq else ''} ({st} steps, x{a.repeats})"
+            tag = f"{bl}{'+squares' if sq else ''}{'+mixture' if ft == 'mixture' else ''}"
+            name = f"predictive-{tag} ({st} steps, x{a.repeats})"
             rows[name] = a.repeats * (per * st + t_eval)
     t_ref = timed(empirical_mixture_cmi_profile, imgs.reshape(len(imgs), -1), 0.3,
                   [paper_regions(r) for r in PAPER_RADII], n_mc=100, seed=0)

@@ -28,7 +28,7 @@ from quantum_diffusion.sweep import load_results
 
 NAME = "cmi_validation"
 #: code version of the mixture sweep's keys (set by hand: bump it when the estimator changes)
-VERSION = "s2-1"
+VERSION = "s3-1"
 
 
 def generic(out: Path, steps: int) -> None:
@@ -45,28 +45,47 @@ def generic(out: Path, steps: int) -> None:
             atomic_write_json(out / "generic.json", rows)
 
 
-def mixture(out: Path, *, steps: int, repeats: int, baselines: Sequence[str], cells: Sequence[tuple[float, int]],
-            mine_steps: int, mine_images: int, n_mc: int, times: Sequence[float], parts: Sequence[str]) -> None:
-    """MNIST-fitted mixture: exact terms per t, amortised grids per baseline and repeat, paper-mode MINE cells.
+#: the Gaussian-mixture references: name -> (components, rank) of ``fit_mixture`` on 20 000 MNIST crops
+REFERENCES = {"K30-rank5": (30, 5), "K100-diag": (100, 0)}
+#: grid variants: name -> options of ``predictive_cmi_grid``
+VARIANTS = {
+    "none": {"baseline": "none", "square_inputs": False, "features": "none"},
+    "linear": {"baseline": "linear", "square_inputs": False, "features": "none"},
+    "linear+squares": {"baseline": "linear", "square_inputs": True, "features": "none"},
+    "linear+squares+mixture": {"baseline": "linear", "square_inputs": True, "features": "mixture"},
+}
 
-    Every piece is a point of a resumable sweep (one store ``mixture_store_<part>.jsonl`` per part, so parts can
-    run in separate processes; ``code_version`` is set by hand
-    to ``VERSION``, so a killed run loses only the point in progress); the table is rebuilt from the store.
+
+def reference_path(out: Path, name: str) -> Path:
+    """Fit (once) and return the ``.npz`` of reference ``name`` (deterministic: seed 0, first 20 000 crops)."""
+    k, q = REFERENCES[name]
+    path = out / f"mixture_{name}.npz"
+    if not path.exists():
+        crops = mnist_crops(20000)
+        save_mixture(fit_mixture(crops.reshape(len(crops), -1), n_components=k, rank=q, min_var=1e-3, seed=0), path)
+    return path
+
+
+def mixture(out: Path, *, reference: str, steps: int, repeats: int, variants: Sequence[str],
+            cells: Sequence[tuple[float, int]], mine_steps: int, mine_images: int, n_mc: int, times: Sequence[float],
+            parts: Sequence[str]) -> None:
+    """One MNIST-fitted mixture: exact terms per t, amortised grids per variant and repeat, paper-mode MINE cells.
+
+    Every piece is a point of a resumable sweep (one store ``mixture_store_<part>.jsonl`` per part in
+    ``out/<reference>/``, so parts can run in separate processes; ``code_version`` is set by hand to ``VERSION``,
+    so a killed run loses only the point in progress); the tables are rebuilt from the stores.
     """
     from quantum_diffusion.sweep import sweep
 
-    path = out / "mixture_K30_rank5.npz"
-    if not path.exists():
-        crops = mnist_crops(20000)
-        gm = fit_mixture(crops.reshape(len(crops), -1), n_components=30, rank=5, min_var=1e-3, seed=0)
-        save_mixture(gm, path)
+    out = out / reference
+    out.mkdir(parents=True, exist_ok=True)
+    mix = str(reference_path(out, reference))
     radii = list(range(1, 13))
     kw = dict(seed=0, executor="serial", code_version=VERSION, progress=False)
-    mix = str(path)
     pts = {
         "exact": [{"kind": "exact", "mixture": mix, "t": t, "radii": radii, "n_mc": n_mc} for t in times],
         "grid": [{"kind": "grid", "mixture": mix, "times": list(times), "radii": radii, "steps": steps,
-                  "baseline": bl, "repeat": k} for k in range(repeats) for bl in baselines],
+                  **VARIANTS[v], "repeat": k} for k in range(repeats) for v in variants],
         "mine": [{"kind": "mine_paper", "mixture": mix, "t": t, "r": r, "steps": mine_steps, "n_images": mine_images,
                   "test_fraction": 0.2} for t, r in cells],
     }
@@ -74,11 +93,11 @@ def mixture(out: Path, *, steps: int, repeats: int, baselines: Sequence[str], ce
         for p in pts[part]:
             t0 = time.perf_counter()
             sweep(mixture_validation_point, [p], store=out / f"mixture_store_{part}.jsonl", **kw)
-            print(f"{part} {({k: v for k, v in p.items() if k not in ('mixture', 'radii', 'times')})} "
+            print(f"{reference} {part} {({k: v for k, v in p.items() if k not in ('mixture', 'radii', 'times')})} "
                   f"{time.perf_counter() - t0:.0f} s", flush=True)
     records = [r for f in sorted(out.glob("mixture_store_*.jsonl")) for r in load_results(f)]
     atomic_write_json(out / "mixture.json", records)
-    (out / "mixture_tables.md").write_text(mixture_tables(records))
+    (out / "mixture_tables.md").write_text(f"## Reference {reference}\n\n" + mixture_tables(records))
 
 
 def _mean_se(recs: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -103,13 +122,15 @@ def mixture_tables(records: list[dict]) -> str:
     for r in records:
         p = r["params"]
         if p["kind"] == "grid" and [float(x) for x in p["times"]] == times:
-            groups.setdefault((p["baseline"], p["steps"], bool(p.get("square_inputs", False))), []).append(r)
-    for (bl, st, sq), recs in sorted(groups.items()):
+            groups.setdefault((p["baseline"], p["steps"], bool(p.get("square_inputs", False)),
+                               p.get("features", "none")), []).append(r)
+    for (bl, st, sq, ft), recs in sorted(groups.items()):
         mean, spread, se = _mean_se(recs)
         qual = exact >= 0.02
         ok = np.abs(mean - exact) <= np.maximum(0.01, 0.15 * exact)
         secs = [r["elapsed_s"] for r in recs]
-        lines += [f"### baseline={bl}{', square_inputs' if sq else ''}, {st} steps, {len(recs)} repeat(s): "
+        lines += [f"### baseline={bl}{', square_inputs' if sq else ''}{', features=' + ft if ft != 'none' else ''}, "
+                  f"{st} steps, {len(recs)} repeat(s): "
                   "mean (spread) / exact, nats", "",
                   "| t \\ r | " + " | ".join(map(str, radii)) + " |", "|---" * (len(radii) + 1) + "|"]
         for i, t in enumerate(times):
@@ -184,8 +205,10 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--grid-steps", type=positive_int, default=2500,
                     help="optimiser steps of each amortised predictive grid on the mixture")
     ap.add_argument("--repeats", type=positive_int, default=2, help="independent grid trainings per baseline")
-    ap.add_argument("--baselines", nargs="+", choices=["linear", "none"], default=["linear", "none"],
-                    help="predictive-grid variants compared")
+    ap.add_argument("--references", nargs="+", choices=list(REFERENCES), default=list(REFERENCES),
+                    help="MNIST-fitted mixture references (each in its own sub-folder)")
+    ap.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=["linear+squares+mixture"],
+                    help="predictive-grid variants compared (see VARIANTS)")
     ap.add_argument("--cells", type=_cell, nargs="*", default=[(0.1, 1), (0.3, 1)],
                     help="(t, r) cells, written t,r, where paper-mode MINE runs")
     ap.add_argument("--mine-steps", type=positive_int, default=1000, help="iterations of each paper-mode MINE run "
@@ -206,9 +229,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         generic(args.out, args.train_steps)
     if args.part in ("mixture", "all"):
         log("MNIST-fitted mixture: exact terms, amortised grids, paper-mode MINE cells")
-        mixture(args.out, steps=args.grid_steps, repeats=args.repeats, baselines=args.baselines, cells=args.cells,
-                mine_steps=args.mine_steps, mine_images=args.mine_images, n_mc=args.n_mc,
-                times=[round(t, 6) for t in args.times], parts=args.mixture_parts)
+        for ref in args.references:
+            mixture(args.out, reference=ref, steps=args.grid_steps, repeats=args.repeats, variants=args.variants,
+                    cells=args.cells, mine_steps=args.mine_steps, mine_images=args.mine_images, n_mc=args.n_mc,
+                    times=[round(t, 6) for t in args.times], parts=args.mixture_parts)
     log(f"wrote {args.out}")
     return 0
 

@@ -65,7 +65,9 @@ CriticKind: TypeAlias = Literal["mlp", "paper_cnn"]
 #: Fixed part of the amortised predictive density: none, or the exact linear-Gaussian conditional of the data
 #: covariance (the network then models the standardised residual).
 GridBaseline: TypeAlias = Literal["linear", "none"]
-__all__ += ["MIMethod", "EstimatorMode", "CriticKind", "GridBaseline"]
+#: extra inputs of the amortised predictive grid (``classical.information.grid.predictive_cmi_grid``)
+GridFeatures: TypeAlias = Literal["none", "mixture"]
+__all__ += ["MIMethod", "EstimatorMode", "CriticKind", "GridBaseline", "GridFeatures"]
 
 # --- toric code (quantum_diffusion.toric) ---
 #: Which region C is: the rest of the torus, or a square ring of width r_C (Sang-Hsieh).

@@ -135,13 +135,14 @@ def exact_terms(mixture: GaussianMixture, t: float, radii: Sequence[int], *, n_m
 def mixture_validation_point(kind: str, *, mixture: str, t: float = 0.3, r: int = 1,
                              times: Sequence[float] = (), radii: Sequence[int] = (), n_mc: int = 4000,
                              n_images: int = 60000, steps: int = 2500, baseline: str = "linear", repeat: int = 0,
-                             test_fraction: float = 0.2, square_inputs: bool = False,
+                             test_fraction: float = 0.2, square_inputs: bool = True, features: str = "mixture",
                              rng: np.random.Generator | None = None) -> dict:
     """One point of the mixture validation sweep (``examples/cmi_validation.py``); returns a JSON-ready dict.
 
     ``kind="exact"``: :func:`exact_terms` at ``t`` on ``radii``.  ``kind="grid"``: ``n_images`` fresh samples
     :math:`x_0` of the mixture, one :func:`~classical.information.grid.predictive_cmi_grid` training
-    (``baseline``, ``steps``) on ``times`` x ``radii``.  ``kind="mine_paper"``: ``n_images`` fresh samples,
+    (``baseline``, ``square_inputs``, ``features``, ``steps``) on ``times`` x ``radii``.
+    ``kind="mine_paper"``: ``n_images`` fresh samples,
     :func:`~classical.information.grid.paper_mine_cell` at (t, r) with ``steps`` iterations and ``test_fraction``
     of them held out for the training-batch diagnostic.  ``repeat`` only labels independent points.
 
@@ -160,7 +161,7 @@ def mixture_validation_point(kind: str, *, mixture: str, t: float = 0.3, r: int 
     x0 = gm.sample(int(n_images), seed=seed).astype(np.float32).reshape(-1, side, side)
     if kind == "grid":
         g = predictive_cmi_grid(x0, times=tuple(times), radii=tuple(radii), steps=steps, seed=seed + 1,
-                                baseline=baseline, square_inputs=square_inputs)
+                                baseline=baseline, square_inputs=square_inputs, features=features)
         return g.to_dict()
     if kind == "mine_paper":
         e = paper_mine_cell(x0, t, r, seed=seed + 1, steps=steps, test_fraction=test_fraction)

@@ -161,3 +161,29 @@ def test_exact_terms_identities_and_one_component_closed_form(rng):
         assert abs(hb[0] - 0.5 * np.log(2 * np.pi * np.e * v_b)) < 4 * hb[1] + 1e-3
         assert abs(mf[0] - 0.5 * np.log(cov_t[40, 40] / v_full)) < 4 * mf[1] + 1e-3
         assert abs(mb[0] - 0.5 * np.log(cov_t[40, 40] / v_b)) < 4 * mb[1] + 1e-3
+
+
+@pytest.mark.parametrize("q", [0, 3])
+def test_marginal_logpdfs_equal_separate_marginals(rng, q):
+    """The atom-wise, all-components-at-once evaluation equals K-loop logpdf of each marginal; empty mask -> 0."""
+    d, k = 12, 4
+    gm = GaussianMixture(rng.dirichlet(np.ones(k)), rng.standard_normal((k, d)), rng.uniform(0.05, 1, (k, d)),
+                         rng.standard_normal((k, d, q)))
+    x = rng.standard_normal((37, d))
+    masks = np.zeros((5, d), dtype=bool)
+    masks[0, [3]] = True
+    masks[1, [3, 4, 5]] = True
+    masks[2, rng.permutation(d)[:7]] = True
+    masks[3] = True
+    lp = gm.marginal_logpdfs(x, masks, chunk=10)
+    for j in range(4):
+        idx = np.flatnonzero(masks[j])
+        np.testing.assert_allclose(lp[j], gm.marginal(idx).logpdf(x[:, idx]), rtol=1e-11, atol=1e-11)
+    assert np.all(lp[4] == 0.0)
+    np.testing.assert_allclose(lp[3], gm.logpdf(x), rtol=1e-11)
+    with pytest.raises(ValueError, match="masks must have shape"):
+        gm.marginal_logpdfs(x, masks[:, :5])
+    with pytest.raises(ValueError, match="NaN"):
+        gm.marginal_logpdfs(np.full_like(x, np.nan), masks)
+    with pytest.raises(ValueError, match="diag"):
+        GaussianMixture(np.ones(1), np.zeros((1, d)), np.zeros((1, d)), np.zeros((1, d, 0))).marginal_logpdfs(x, masks)
