@@ -27,8 +27,8 @@ from quantum_diffusion.io import atomic_write_json
 from quantum_diffusion.sweep import load_results
 
 NAME = "cmi_validation"
-#: code version of the mixture sweep's keys (set by hand: bump it when the estimator changes)
-VERSION = "s3-1"
+#: code version of each part's sweep keys (set by hand: bump a part's when its code changes)
+VERSIONS = {"exact": "s3-1", "grid": "s3-3", "mine": "s3-1"}
 
 
 def generic(out: Path, steps: int) -> None:
@@ -72,8 +72,8 @@ def mixture(out: Path, *, reference: str, steps: int, repeats: int, variants: Se
     """One MNIST-fitted mixture: exact terms per t, amortised grids per variant and repeat, paper-mode MINE cells.
 
     Every piece is a point of a resumable sweep (one store ``mixture_store_<part>.jsonl`` per part in
-    ``out/<reference>/``, so parts can run in separate processes; ``code_version`` is set by hand to ``VERSION``,
-    so a killed run loses only the point in progress); the tables are rebuilt from the stores.
+    ``out/<reference>/``, so parts can run in separate processes; ``code_version`` is set by hand per part in
+    ``VERSIONS``, so a killed run loses only the point in progress); the tables are rebuilt from the stores.
     """
     from quantum_diffusion.sweep import sweep
 
@@ -81,7 +81,7 @@ def mixture(out: Path, *, reference: str, steps: int, repeats: int, variants: Se
     out.mkdir(parents=True, exist_ok=True)
     mix = str(reference_path(out, reference))
     radii = list(range(1, 13))
-    kw = dict(seed=0, executor="serial", code_version=VERSION, progress=False)
+    kw = dict(seed=0, executor="serial", progress=False)
     pts = {
         "exact": [{"kind": "exact", "mixture": mix, "t": t, "radii": radii, "n_mc": n_mc} for t in times],
         "grid": [{"kind": "grid", "mixture": mix, "times": list(times), "radii": radii, "steps": steps,
@@ -92,7 +92,8 @@ def mixture(out: Path, *, reference: str, steps: int, repeats: int, variants: Se
     for part in parts:
         for p in pts[part]:
             t0 = time.perf_counter()
-            sweep(mixture_validation_point, [p], store=out / f"mixture_store_{part}.jsonl", **kw)
+            sweep(mixture_validation_point, [p], store=out / f"mixture_store_{part}.jsonl", code_version=VERSIONS[part],
+                  **kw)
             print(f"{reference} {part} {({k: v for k, v in p.items() if k not in ('mixture', 'radii', 'times')})} "
                   f"{time.perf_counter() - t0:.0f} s", flush=True)
     records = [r for f in sorted(out.glob("mixture_store_*.jsonl")) for r in load_results(f)]

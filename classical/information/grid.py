@@ -282,9 +282,12 @@ def predictive_cmi_grid(images: np.ndarray, *, times: Sequence[float] = PAPER_TI
         and give the network its conditional of :math:`x_{t,A}` given the visible region (responsibilities,
         component means and variances, in the units of the standardised target) as inputs; the output density is
         then the network's K components together with the fitted mixture's, whose weights get a learned offset
-        and whose scales a learned common factor (started at ~90 % of the mass on the fitted mixture).  The
-        model family contains both the network alone and the fitted mixture's conditional, so training can keep
-        whichever fits the held-out data better.  ``"none"``: pixels only.  Defaults (linear baseline, squares,
+        and whose scales a learned common factor (started at 99.9 % of the mass on the fitted mixture).  The
+        model family contains both the network alone and the fitted mixture's conditional.  Training does not
+        always keep the better of the two for every term (the runs on the K30 reference varied by 0.03 nats in
+        the full-context term), so at evaluation each (t, mask) term uses the trained density or the fitted
+        mixture's conditional alone, whichever has the lower cross-entropy on the validation images
+        (``diagnostics["term_uses_fitted_mixture"]``); the test images then score the chosen model.  ``"none"``: pixels only.  Defaults (linear baseline, squares,
         mixture features of a (30, 5) mixture, 2500 steps) are the best variant of the validation
         (``classical/information/README.md``: both mixture references, and the lowest held-out cross-entropy on
         141 of 143 MNIST terms).
@@ -392,6 +395,11 @@ def predictive_cmi_grid(images: np.ndarray, *, times: Sequence[float] = PAPER_TI
                              comps[2] + scale], dim=1)
         return mdn_nll(out, target) + lin_hl[ti, m]
 
+    def fitted_nll(xt: torch.Tensor, m: torch.Tensor, ti: torch.Tensor) -> torch.Tensor:
+        """Per-sample :math:`-\\ln q(x_{t,A} \\mid U)` of the fitted mixture's conditional alone."""
+        _, target, comps = inputs(xt, m, ti)
+        return mdn_nll(torch.cat(comps, dim=1), target) + lin_hl[ti, m]
+
     with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
         torch.manual_seed(seed_t)
         gen = torch.Generator().manual_seed(seed_t)
@@ -406,8 +414,8 @@ def predictive_cmi_grid(images: np.ndarray, *, times: Sequence[float] = PAPER_TI
                 last.weight.mul_(0.1)
                 last.bias.zero_()
                 last.bias[components:2 * components] = torch.linspace(-0.5, 0.5, components)
-                if mix is not None:  # start with ~90 % of the mass on the fitted mixture's conditional
-                    last.bias[3 * components] = math.log(9.0 * components)
+                if mix is not None:  # start with 99.9 % of the mass on the fitted mixture's conditional
+                    last.bias[3 * components] = math.log(999.0 * components)
         opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
         losses = []
@@ -440,11 +448,23 @@ def predictive_cmi_grid(images: np.ndarray, *, times: Sequence[float] = PAPER_TI
         value = np.zeros((len(times), len(radii)))
         stderr = np.zeros_like(value)
         term_nll = np.zeros((len(times), n_mask))
+        use_fitted = np.zeros((len(times), n_mask), dtype=bool)
+        # own child stream for the per-term validation draws: the test draws stay those of features="none"
+        rng_val = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])
         with torch.no_grad():
             for i, t in enumerate(times):
+                if mix is not None:
+                    # per-term model choice on the validation images: the trained density or the fitted
+                    # mixture's conditional alone (its starting point), whichever has the lower cross-entropy
+                    xvt = torch.as_tensor(noisy_images(x0[va], float(t), rng_val), device=dev)
+                    tv = torch.full((xvt.shape[0],), i, device=dev, dtype=torch.long)
+                    for k in range(n_mask):
+                        mk = torch.full_like(tv, k)
+                        use_fitted[i, k] = bool(fitted_nll(xvt, mk, tv).mean() < nll(xvt, mk, tv).mean())
                 xt = torch.as_tensor(noisy_images(x0[te], float(t), rng), device=dev)
                 ti = torch.full((xt.shape[0],), i, device=dev, dtype=torch.long)
-                terms = [nll(xt, torch.full_like(ti, k), ti).double() for k in range(n_mask)]
+                terms = [(fitted_nll if use_fitted[i, k] else nll)(xt, torch.full_like(ti, k), ti).double()
+                         for k in range(n_mask)]
                 term_nll[i] = [float(x.mean()) for x in terms]
                 for k in range(len(radii)):
                     diff = terms[k] - terms[-1]
@@ -456,6 +476,7 @@ def predictive_cmi_grid(images: np.ndarray, *, times: Sequence[float] = PAPER_TI
             "term_nll": term_nll.tolist()}
     if mix is not None:
         diag["mixture_size"] = [int(mixture_size[0]), int(mixture_size[1])]
+        diag["term_uses_fitted_mixture"] = use_fitted.tolist()
     if linear:
         diag["linear_gaussian_cmi"] = (0.5 * (np.log(v_np[:, :-1]) - np.log(v_np[:, -1:]))).tolist()
     return CMIGrid(tuple(float(t) for t in times), tuple(int(r) for r in radii), value, stderr,
