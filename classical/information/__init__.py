@@ -20,8 +20,8 @@ from .references import (
 from .regions import PAPER_RADII, PAPER_SIZE, Regions, crop_paper, paper_regions, split_regions
 
 __all__ = [
-    "estimate_mi", "estimate_cmi", "InfoEstimate", "METHODS", "CMIGrid", "predictive_cmi_grid", "mixture_model_cmi_grid",
-    "PAPER_TIMES",
+    "estimate_mi", "estimate_cmi", "InfoEstimate", "METHODS", "CMIGrid", "predictive_cmi_grid",
+    "mixture_model_cmi_grid", "PAPER_TIMES",
     "Regions", "PAPER_SIZE", "PAPER_RADII", "paper_regions", "crop_paper", "split_regions",
     "ReferenceCMI", "gaussian_cmi", "GaussianMixture", "fit_mixture", "mixture_cmi", "mixture_cmi_profile",
     "empirical_mixture_cmi", "empirical_mixture_cmi_profile",
