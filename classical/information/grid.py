@@ -17,6 +17,7 @@ At t = 0 the pixels are discrete (k/255, with an atom at 0); there the row is th
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -552,8 +553,6 @@ def mixture_model_cmi_grid(images: np.ndarray, *, times: Sequence[float] = PAPER
         Bad image shape, NaN, t outside [0, 1], r out of range, empty ``candidates``, bad fractions, or too few
         training images for a candidate.
     """
-    import time as _time
-
     x0, side = _check_images(images)
     _check_grid(times, radii, side)
     if not candidates:
@@ -569,16 +568,17 @@ def mixture_model_cmi_grid(images: np.ndarray, *, times: Sequence[float] = PAPER
     masks = grid_masks(radii, side) > 0
     xtr = x0[tr].reshape(-1, d).astype(np.float64)
     seeds = rng.integers(0, 2**31 - 1, size=len(candidates))
+    # one noisy draw of the validation images per t, shared by every candidate (a paired comparison)
+    x_val = [noisy_images(x0[va], float(t), rng) for t in times] if len(candidates) > 1 else []
     fits, report = [], []
     for (k, q), sd in zip(candidates, seeds):
-        t0 = _time.perf_counter()
+        t0 = time.perf_counter()
         gm = fit_mixture(xtr, n_components=int(k), rank=int(q), min_var=min_var, seed=int(sd))
-        fit_s = _time.perf_counter() - t0
+        fit_s = time.perf_counter() - t0
         val = float("nan")
-        if len(candidates) > 1:
-            vals = [_mixture_term_nll(gm.diffuse(float(t)), noisy_images(x0[va], float(t), rng), masks, a_idx).mean()
-                    for t in times]
-            val = float(np.mean(vals))
+        if x_val:
+            val = float(np.mean([_mixture_term_nll(gm.diffuse(float(t)), xv, masks, a_idx).mean()
+                                 for t, xv in zip(times, x_val)]))
         fits.append(gm)
         report.append({"components": int(k), "rank": int(q), "fitted_components": int(gm.weights.size),
                        "val_nll": val, "fit_s": fit_s})
