@@ -28,7 +28,7 @@ from quantum_diffusion.sweep import load_results
 
 NAME = "cmi_validation"
 #: code version of each part's sweep keys (set by hand: bump a part's when its code changes)
-VERSIONS = {"exact": "s3-1", "grid": "s3-3", "mine": "s3-1"}
+VERSIONS = {"exact": "s4-1", "grid": "s3-3", "mine": "s3-1"}
 
 
 def generic(out: Path, steps: int) -> None:
@@ -202,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--mixture-parts", nargs="+", choices=["exact", "grid", "mine"], default=["exact", "grid", "mine"],
                     help="pieces of the mixture validation to run (in this order)")
     ap.add_argument("--times", type=float, nargs="+", default=list(PAPER_TIMES), help="t grid of the mixture part")
-    ap.add_argument("--n-mc", type=positive_int, default=8000, help="MC samples of the exact terms per t")
+    ap.add_argument("--n-mc", type=positive_int, default=64000, help="MC samples of the exact terms per t")
     ap.add_argument("--grid-steps", type=positive_int, default=2500,
                     help="optimiser steps of each amortised predictive grid on the mixture")
     ap.add_argument("--repeats", type=positive_int, default=2, help="independent grid trainings per baseline")

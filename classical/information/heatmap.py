@@ -26,7 +26,7 @@ from .grid import CMIGrid, paper_mine_cell, predictive_cmi_grid
 from .references import empirical_mixture_cmi_profile
 from .regions import PAPER_RADII, crop_paper, paper_regions
 
-__all__ = ["mnist_crops", "heatmap_point", "combine_repeats", "markov_lengths", "Barrier", "barrier",
+__all__ = ["mnist_crops", "heatmap_point", "combine_repeats", "times_from", "markov_lengths", "Barrier", "barrier",
            "converged_in_n"]
 
 
@@ -83,6 +83,24 @@ def combine_repeats(grids: Sequence[CMIGrid]) -> CMIGrid:
     se = np.sqrt(np.mean(s**2, axis=0) / k + spread / k)
     return CMIGrid(grids[0].times, grids[0].radii, v.mean(axis=0), se, grids[0].method,
                    {"repeats": k, "repeat_spread": np.sqrt(spread).tolist() if k > 1 else None})
+
+
+def times_from(grid: CMIGrid, t_min: float) -> CMIGrid:
+    r"""Return the rows of ``grid`` with :math:`t \ge` ``t_min`` (for the Markov-length and barrier fits).
+
+    The MNIST grid's t = 0 row is not a CMI the estimator can be trusted on (dequantised atoms; it grows with r), so
+    the fits start at t = 0.1 by default (:func:`quantum_diffusion.demo.cmi.heatmap_data`).
+
+    Raises
+    ------
+    ValueError
+        If no row has :math:`t \ge` ``t_min``.
+    """
+    keep = [i for i, t in enumerate(grid.times) if t >= t_min]
+    if not keep:
+        raise ValueError(f"t_min = {t_min} leaves no row of the grid (times {list(grid.times)})")
+    return CMIGrid(tuple(grid.times[i] for i in keep), grid.radii, np.asarray(grid.value)[keep],
+                   np.asarray(grid.stderr)[keep], grid.method, grid.diagnostics)
 
 
 def markov_lengths(grid: CMIGrid, *, r_min: int = 2) -> list[dict]:

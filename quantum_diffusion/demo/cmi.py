@@ -69,7 +69,7 @@ def heatmap_data(*, times: Sequence[float] = tuple(round(0.1 * k, 1) for k in ra
                  radii: Sequence[int] = tuple(range(1, 13)), repeats: int = 2, steps: int = 2500,
                  n_images: int = MNIST_TRAIN_SIZE, ref_n: Sequence[int] = (10000, 20000, 60000), n_mc: int = 1000,
                  mine_cells: Sequence[tuple[float, int]] = (), mine_steps: int = 3000,
-                 store: str | Path, seed: int = 0, workers: int = 1, progress: bool = True,
+                 fit_t_min: float = 0.1, store: str | Path, seed: int = 0, workers: int = 1, progress: bool = True,
                  log_name: str = "cmi") -> dict[str, Any]:
     r"""Compute (or resume from ``store``) every piece of the heat map and combine them.
 
@@ -92,6 +92,9 @@ def heatmap_data(*, times: Sequence[float] = tuple(round(0.1 * k, 1) for k in ra
         Cells for the seed paper's MINE protocol (``mine_steps`` steps each).
     mine_steps : int
         Training steps of each paper-mode MINE run.
+    fit_t_min : float
+        Smallest t entering the Markov-length and barrier fits (all rows stay in the maps).  The default 0.1 leaves
+        out the estimator's t = 0 row, which is not a trustworthy CMI on MNIST (dequantised atoms; it grows with r).
     store : str or Path
         JSON-lines store of the sweep (resumes: finished points are not recomputed).
     seed : int
@@ -108,17 +111,25 @@ def heatmap_data(*, times: Sequence[float] = tuple(round(0.1 * k, 1) for k in ra
     dict
         ``times``, ``radii``, ``elapsed_s`` (compute seconds per kind), and when computed: ``predictive``
         (:class:`~classical.information.grid.CMIGrid` as a dict, value and stderr of shape (T, R)),
-        ``markov_predictive`` and ``barrier_predictive`` (per t / per r), ``empirical`` (``{str(N): {value,
+        ``markov_predictive`` and ``barrier_predictive`` (per t >= ``fit_t_min`` / per r), ``fit_t_min``,
+        ``empirical`` (``{str(N): {value,
         stderr}}``, NaN at t = 0 where the pixels are discrete), ``empirical_converged`` (bool (T, R), with two or
         more N), ``markov_empirical``, ``barrier_empirical``, ``mine_paper`` (list of per-cell results).
 
     Raises
     ------
     ValueError
-        Bad grid, reference sizes or MINE cells, or non-positive counts.
+        Bad grid, reference sizes or MINE cells, non-positive counts, or a ``fit_t_min`` above every t.
     """
     from classical.information.grid import CMIGrid
-    from classical.information.heatmap import barrier, combine_repeats, converged_in_n, heatmap_point, markov_lengths
+    from classical.information.heatmap import (
+        barrier,
+        combine_repeats,
+        converged_in_n,
+        heatmap_point,
+        markov_lengths,
+        times_from,
+    )
 
     from ..sweep import sweep
 
@@ -126,6 +137,8 @@ def heatmap_data(*, times: Sequence[float] = tuple(round(0.1 * k, 1) for k in ra
     ref_n = tuple(int(n) for n in ref_n)
     mine_cells = tuple((float(t), int(r)) for t, r in mine_cells)
     _check_inputs(times, radii, ref_n, mine_cells)
+    if not 0.0 <= fit_t_min <= max(times):
+        raise ValueError(f"fit_t_min must lie in [0, max(times) = {max(times)}], got {fit_t_min}")
     if int(repeats) < 0:
         raise ValueError(f"repeats must be >= 0, got {repeats}")
     for name, v in (("steps", steps), ("n_mc", n_mc), ("mine_steps", mine_steps), ("workers", workers)):
@@ -158,15 +171,17 @@ def heatmap_data(*, times: Sequence[float] = tuple(round(0.1 * k, 1) for k in ra
     grids = [CMIGrid(tuple(r["result"]["times"]), tuple(r["result"]["radii"]), np.asarray(r["result"]["value"]),
                      np.asarray(r["result"]["stderr"]), r["result"]["method"], r["result"]["diagnostics"])
              for r in recs if r["params"]["kind"] == "predictive"]
-    out: dict[str, Any] = {"times": list(times), "radii": list(radii), "elapsed_s": {}}
+    out: dict[str, Any] = {"times": list(times), "radii": list(radii), "fit_t_min": float(fit_t_min),
+                           "elapsed_s": {}}
     for r in recs:
         out["elapsed_s"].setdefault(r["params"]["kind"], 0.0)
         out["elapsed_s"][r["params"]["kind"]] += r["elapsed_s"]
     if grids:
         g = combine_repeats(grids)
         out["predictive"] = g.to_dict()
-        out["markov_predictive"] = markov_lengths(g)
-        out["barrier_predictive"] = [barrier(g, r).to_dict() for r in radii]
+        fit = times_from(g, fit_t_min)
+        out["markov_predictive"] = markov_lengths(fit)
+        out["barrier_predictive"] = [barrier(fit, r).to_dict() for r in radii]
     emp_v: dict[int, np.ndarray] = {}
     emp_s: dict[int, np.ndarray] = {}
     for n in ref_n:
@@ -185,6 +200,7 @@ def heatmap_data(*, times: Sequence[float] = tuple(round(0.1 * k, 1) for k in ra
             out["empirical_converged"] = converged_in_n(emp_v, emp_s).tolist()
         rows = [times.index(t) for t in tref]
         sub = CMIGrid(tuple(tref), radii, emp_v[nmax][rows], emp_s[nmax][rows], f"empirical-N{nmax}")
+        sub = times_from(sub, fit_t_min)
         out["markov_empirical"] = markov_lengths(sub)
         out["barrier_empirical"] = [barrier(sub, r).to_dict() for r in radii]
     out["mine_paper"] = [r["result"] for r in recs if r["params"]["kind"] == "mine_paper"]
@@ -468,6 +484,8 @@ def add_cmi_arguments(parser: argparse.ArgumentParser, *, out: bool = True) -> a
     q.add_argument("--mine-cells", type=_mine_cell, nargs="*", action=_Distinct, default=[], metavar="T,R",
                    help="cells for the paper-mode MINE protocol, each written t,r")
     q.add_argument("--mine-steps", type=positive_int, default=3000, help="steps of each paper-mode MINE run")
+    q.add_argument("--fit-t-min", type=_unit_time, default=0.1,
+                   help="smallest t in the Markov-length and barrier fits (0.1 leaves out the untrustworthy t = 0 row)")
     q.add_argument("--workers", type=positive_int, default=1, help="process-pool size of the sweep (1: serial)")
     q.add_argument("--seed", type=nonnegative_int, default=0, help="root seed of the sweep")
     q.add_argument("--threads", type=positive_int, default=None,
@@ -520,7 +538,8 @@ def run_cmi(args: argparse.Namespace, *, log_name: str = "cmi") -> int:
     configure_progress()
     data = heatmap_data(times=args.times, radii=args.radii, repeats=args.repeats, steps=args.train_steps,
                         n_images=args.n_images, ref_n=args.ref_n, n_mc=args.n_mc, mine_cells=args.mine_cells,
-                        mine_steps=args.mine_steps, store=args.out / "cmi_store.jsonl", seed=args.seed,
+                        mine_steps=args.mine_steps, fit_t_min=args.fit_t_min, store=args.out / "cmi_store.jsonl",
+                        seed=args.seed,
                         workers=args.workers, progress=True, log_name=log_name)
     files = write_outputs(data, args.out)
     for key, lab in (("barrier_predictive", "default estimator"), ("barrier_empirical", "exact empirical")):

@@ -6,6 +6,7 @@ from scipy.stats import multivariate_normal
 
 from classical.information.references import (
     GaussianMixture,
+    _mfa_em_step,
     empirical_mixture_cmi,
     empirical_mixture_cmi_profile,
     fit_mixture,
@@ -129,6 +130,62 @@ def test_fit_mixture_recovers_low_rank_gaussian(rng):
     np.testing.assert_allclose(gm.means[0], np.ones(d), atol=0.05)
     with pytest.raises(ValueError, match="NaN"):
         fit_mixture(np.full((100, 3), np.nan), n_components=1, rank=1)
+
+
+def _planted_mfa(rng, d=10, q=2, k=3, n=3000):
+    """Samples of a well-separated mixture of factor analysers (K components, rank q)."""
+    means = 3.0 * rng.standard_normal((k, d))
+    gm = GaussianMixture(np.array([0.5, 0.3, 0.2])[:k], means, rng.uniform(0.05, 0.3, (k, d)),
+                         0.7 * rng.standard_normal((k, d, q)))
+    return gm, gm.sample(n, seed=rng)
+
+
+def test_em_raises_the_likelihood_every_step(rng):
+    """EM's defining property, measured by the independent Woodbury ``logpdf``; the step reports the old one."""
+    _, x = _planted_mfa(rng)
+    gm = fit_mixture(x, n_components=3, rank=2, seed=1)
+    lls = [gm.logpdf(x).mean()]
+    for _ in range(6):
+        new, reported = _mfa_em_step(gm, x, min_var=1e-3, chunk=700)  # chunks that do not divide n
+        assert reported == pytest.approx(lls[-1], abs=1e-9)
+        gm = new
+        lls.append(gm.logpdf(x).mean())
+    assert np.all(np.diff(lls) >= -1e-9), lls
+    assert lls[-1] > lls[0] + 1e-3
+    assert fit_mixture(x, n_components=3, rank=2, seed=1, em_steps=6).logpdf(x).mean() == pytest.approx(lls[-1])
+
+
+def test_em_one_diagonal_component_gives_the_sample_moments(rng):
+    x = rng.standard_normal((500, 4)) * [1.0, 2.0, 0.5, 3.0] + 1.0
+    start = GaussianMixture(np.ones(1), np.zeros((1, 4)), np.ones((1, 4)), np.zeros((1, 4, 0)))
+    gm, _ = _mfa_em_step(start, x, min_var=1e-6)
+    np.testing.assert_allclose(gm.means[0], x.mean(0), atol=1e-12)
+    np.testing.assert_allclose(gm.diag[0], x.var(0), atol=1e-12)
+
+
+def test_em_converges_to_a_factor_analysis_stationary_point(rng):
+    """One component: the maximum-likelihood conditions of factor analysis, diag(Sigma) = diag(S) and
+    S Sigma^{-1} W = W (Joreskog), with mu the sample mean."""
+    d, q = 6, 2
+    w = rng.standard_normal((d, q))
+    x = rng.multivariate_normal(np.zeros(d), w @ w.T + np.diag(rng.uniform(0.2, 1.0, d)), size=4000)
+    gm = fit_mixture(x, n_components=1, rank=q, seed=0, em_steps=1500)
+    s = np.cov(x, rowvar=False, bias=True)
+    wf = gm.factors[0]
+    sig = np.diag(gm.diag[0]) + wf @ wf.T
+    np.testing.assert_allclose(gm.means[0], x.mean(0), atol=1e-8)
+    np.testing.assert_allclose(np.diag(sig), np.diag(s), rtol=1e-6)
+    np.testing.assert_allclose(s @ np.linalg.solve(sig, wf), wf, atol=1e-5)
+    # a starting point (PPCA) that is not stationary: the conditions are not automatic
+    gm0 = fit_mixture(x, n_components=1, rank=q, seed=0)
+    sig0 = np.diag(gm0.diag[0]) + gm0.factors[0] @ gm0.factors[0].T
+    assert np.abs(s @ np.linalg.solve(sig0, gm0.factors[0]) - gm0.factors[0]).max() > 1e-3
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5])
+def test_fit_mixture_rejects_bad_em_steps(rng, bad):
+    with pytest.raises(ValueError, match="em_steps"):
+        fit_mixture(rng.standard_normal((100, 3)), n_components=1, rank=1, em_steps=bad)
 
 
 def test_exact_terms_identities_and_one_component_closed_form(rng):
