@@ -452,16 +452,16 @@ def _mfa_em_step(gm: GaussianMixture, x: np.ndarray, *, min_var: float,
         acc_b += np.einsum("nkq,nkp->kqp", rz, zt)
         acc_s += resp.T @ x2
     nk = acc_b[:, q, q]
-    acc_b[:, :q, :q] += nk[:, None, None] * minv
-    a = acc_a.reshape(d, k_n, q + 1).transpose(1, 0, 2)  # (K, d, q + 1)
-    wt = np.linalg.solve(acc_b, a.transpose(0, 2, 1)).transpose(0, 2, 1)  # acc_b is symmetric
-    keep = nk >= q + 2
+    keep = nk >= q + 2  # the others are dropped (their normal equations may be singular)
     if not np.any(keep):
         raise ValueError("EM left no component with rank + 2 expected members")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dg = (acc_s - np.sum(wt * a, axis=2)) / nk[:, None]
-    new = GaussianMixture(nk[keep] / nk[keep].sum(), wt[keep, :, q], np.maximum(dg[keep], min_var),
-                          np.ascontiguousarray(wt[keep, :, :q]))
+    nk = nk[keep]
+    acc_b = acc_b[keep]
+    acc_b[:, :q, :q] += nk[:, None, None] * minv[keep]
+    a = acc_a.reshape(d, k_n, q + 1).transpose(1, 0, 2)[keep]  # (K', d, q + 1)
+    wt = np.linalg.solve(acc_b, a.transpose(0, 2, 1)).transpose(0, 2, 1)  # acc_b is symmetric
+    dg = (acc_s[keep] - np.sum(wt * a, axis=2)) / nk[:, None]
+    new = GaussianMixture(nk / nk.sum(), wt[:, :, q], np.maximum(dg, min_var), np.ascontiguousarray(wt[:, :, :q]))
     return new, total / n
 
 

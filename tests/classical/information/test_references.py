@@ -182,6 +182,18 @@ def test_em_converges_to_a_factor_analysis_stationary_point(rng):
     assert np.abs(s @ np.linalg.solve(sig0, gm0.factors[0]) - gm0.factors[0]).max() > 1e-3
 
 
+def test_em_drops_a_component_that_explains_no_sample(rng):
+    """Regression: a component far from every sample got a singular M-step (LinAlgError) instead of being dropped."""
+    _, x = _planted_mfa(rng)
+    gm = fit_mixture(x, n_components=3, rank=2, seed=1)
+    far = GaussianMixture(np.append(gm.weights * 0.99, 0.01), np.vstack([gm.means, np.full((1, x.shape[1]), 1e3)]),
+                          np.vstack([gm.diag, gm.diag[:1]]), np.concatenate([gm.factors, gm.factors[:1]]))
+    new, _ = _mfa_em_step(far, x, min_var=1e-3)
+    assert new.weights.size == 3
+    ref, _ = _mfa_em_step(gm, x, min_var=1e-3)
+    np.testing.assert_allclose(new.means, ref.means, atol=1e-6)  # the far component took no responsibility
+
+
 @pytest.mark.parametrize("bad", [-1, 1.5])
 def test_fit_mixture_rejects_bad_em_steps(rng, bad):
     with pytest.raises(ValueError, match="em_steps"):
