@@ -169,7 +169,10 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
         if args.checkpoint is not None and args.checkpoint.is_dir():
             parser.error(f"argument --checkpoint: {args.checkpoint} is a directory, expected a file name")
         return
-    if args.cmd == "cmi":  # validated by quantum_diffusion.demo.cmi.run_cmi before any work
+    if args.cmd == "cmi":  # single options are checked while parsing; the cross-option checks here
+        from quantum_diffusion.demo.cmi import check_cmi_arguments
+
+        check_cmi_arguments(args, args.subparser)
         return
     if args.cmd == "ideal":
         if args.out.exists() and not args.out.is_dir():

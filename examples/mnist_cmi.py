@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from quantum_diffusion.demo.cli import example_parser
-from quantum_diffusion.demo.cmi import add_cmi_arguments, run_cmi
+from quantum_diffusion.demo.cmi import add_cmi_arguments, check_cmi_arguments, run_cmi
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,7 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` (default: the command line), run the heat map and return the exit status."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    check_cmi_arguments(args, parser)
     return run_cmi(args, log_name="mnist_cmi")
 
 

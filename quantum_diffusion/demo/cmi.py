@@ -37,6 +37,7 @@ __all__ = [
     "write_outputs",
     "demo_sections",
     "add_cmi_arguments",
+    "check_cmi_arguments",
     "add_cmi_parser",
     "run_cmi",
 ]
@@ -492,6 +493,21 @@ def add_cmi_arguments(parser: argparse.ArgumentParser, *, out: bool = True) -> a
     q.add_argument("--threads", type=positive_int, default=None,
                    help="torch threads (default: 2, or 1 if the machine is busy)")
     return q
+
+
+def check_cmi_arguments(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Cross-option checks of :func:`add_cmi_arguments`, after parsing and before any work.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed options.
+    parser : argparse.ArgumentParser
+        The parser whose ``error`` reports a violation (one line, exit status 2).
+    """
+    if args.fit_t_min > max(args.times):
+        parser.error(f"argument --fit-t-min: {args.fit_t_min:g} is above every --times value (largest "
+                     f"{max(args.times):g})")
 
 
 def add_cmi_parser(sub: Any) -> argparse.ArgumentParser:

@@ -34,6 +34,8 @@ def test_radius_13_exits_2_with_one_line_before_any_work():
     (["--mine-cells", "0.3,13"], "--mine-cells"),
     (["--mine-cells", "1.2,3"], "--mine-cells"),
     (["--mine-cells", "0.3,x"], "--mine-cells"),
+    (["--fit-t-min", "1.5"], "--fit-t-min"),
+    (["--times", "0.1", "0.2", "--fit-t-min", "0.5"], "--fit-t-min"),
 ])
 def test_bad_arguments_are_one_line_parser_errors(argv, option, capsys, monkeypatch):
     import quantum_diffusion.demo.cmi as cmi
