@@ -345,8 +345,8 @@ def fit_mixture(data: np.ndarray, *, n_components: int = 50, rank: int = 5, min_
     With ``em_steps = 0`` (the default, and the documented procedure of the validation references) this is not a
     maximum-likelihood fit: the point is a smooth, multimodal, data-like distribution whose CMI along the path is
     known exactly (to MC precision), not the best density model.  The fitted-mixture features of
-    :func:`~classical.information.grid.predictive_cmi_grid` use a few EM steps: their conditionals given the whole
-    surroundings are what limits the estimator at small t.
+    :func:`~classical.information.grid.predictive_cmi_grid` also use ``em_steps = 0``: a few EM steps lowered their
+    full-context cross-entropy but did not change the validation count (``classical/information/README.md``).
 
     Parameters
     ----------
