@@ -67,7 +67,9 @@ CriticKind: TypeAlias = Literal["mlp", "paper_cnn"]
 GridBaseline: TypeAlias = Literal["linear", "none"]
 #: extra inputs of the amortised predictive grid (``classical.information.grid.predictive_cmi_grid``)
 GridFeatures: TypeAlias = Literal["none", "mixture"]
-__all__ += ["MIMethod", "EstimatorMode", "CriticKind", "GridBaseline", "GridFeatures"]
+#: k-means of :func:`classical.information.references.fit_mixture`.
+KMeansBackend: TypeAlias = Literal["scipy", "blas"]
+__all__ += ["MIMethod", "EstimatorMode", "CriticKind", "GridBaseline", "GridFeatures", "KMeansBackend"]
 
 # --- toric code (quantum_diffusion.toric) ---
 #: Which region C is: the rest of the torus, or a square ring of width r_C (Sang-Hsieh).

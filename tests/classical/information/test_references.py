@@ -194,6 +194,44 @@ def test_em_drops_a_component_that_explains_no_sample(rng):
     np.testing.assert_allclose(new.means, ref.means, atol=1e-6)  # the far component took no responsibility
 
 
+def test_blas_kmeans_agrees_with_scipy_on_separated_clusters(rng):
+    """Two independent k-means implementations give the same partition (up to relabelling) where it is unique,
+    and the planted one; the fitted mixtures then agree too."""
+    from classical.information.references import _kmeans_blas
+
+    true_gm, x = _planted_mfa(rng, d=12, k=3, n=1500)
+    comp = np.argmin(((x[:, None, :] - true_gm.means[None]) ** 2).sum(2), axis=1)  # nearest planted mean
+    lab = _kmeans_blas(x, 3, np.random.default_rng(4), iters=20)
+    from scipy.cluster.vq import kmeans2
+
+    _, lab_scipy = kmeans2(x, 3, iter=20, minit="++", seed=np.random.default_rng(4))
+    for other in (comp, lab_scipy):
+        table = np.zeros((3, 3), int)
+        np.add.at(table, (lab, other), 1)
+        assert (table > 0).sum() == 3, table  # a permutation matrix: identical partitions
+    a = fit_mixture(x, n_components=3, rank=2, seed=1, kmeans="blas")
+    b = fit_mixture(x, n_components=3, rank=2, seed=1, kmeans="scipy")
+    assert a.logpdf(x).mean() == pytest.approx(b.logpdf(x).mean(), abs=1e-9)
+
+
+def test_blas_kmeans_lowers_the_inertia_and_handles_duplicates(rng):
+    """Lloyd iterations never raise the within-cluster sum of squares; duplicated points (zero distances in the
+    seeding) neither crash nor produce NaN centres."""
+    from classical.information.references import _kmeans_blas
+
+    x = np.vstack([rng.standard_normal((300, 5)), np.zeros((200, 5))])
+
+    def inertia(lab):
+        return sum(((x[lab == j] - x[lab == j].mean(0)) ** 2).sum() for j in np.unique(lab))
+
+    values = [inertia(_kmeans_blas(x, 6, np.random.default_rng(2), iters=it)) for it in (0, 1, 5, 20)]
+    assert np.all(np.diff(values) <= 1e-9), values
+    lab = _kmeans_blas(np.zeros((50, 3)), 4, np.random.default_rng(0), iters=3)
+    assert lab.shape == (50,)
+    with pytest.raises(ValueError, match="kmeans"):
+        fit_mixture(x, n_components=2, rank=1, kmeans="sklearn")
+
+
 @pytest.mark.parametrize("bad", [-1, 1.5])
 def test_fit_mixture_rejects_bad_em_steps(rng, bad):
     with pytest.raises(ValueError, match="em_steps"):
