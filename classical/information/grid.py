@@ -33,10 +33,16 @@ from .references import GaussianMixture, fit_mixture
 from .regions import PAPER_RADII, paper_regions
 
 __all__ = ["PAPER_TIMES", "CMIGrid", "grid_masks", "noisy_images", "linear_gaussian_conditionals",
-           "predictive_cmi_grid", "MIXTURE_CANDIDATES", "mixture_model_cmi_grid", "paper_mine_cell", "cell_arrays"]
+           "predictive_cmi_grid", "FEATURE_CANDIDATES", "MIXTURE_CANDIDATES", "mixture_model_cmi_grid",
+           "paper_mine_cell", "cell_arrays"]
 
 #: The paper's t grid 0, 0.1, ..., 1.
 PAPER_TIMES = tuple(round(0.1 * k, 1) for k in range(11))
+#: (components, rank) candidates of :func:`predictive_cmi_grid`'s fitted-mixture features; the one with the highest
+#: validation log-likelihood is used (session 5; ``classical/information/README.md``).
+FEATURE_CANDIDATES: tuple[tuple[int, int], ...] = ((60, 5), (200, 2))
+#: Training images per component below which a feature candidate is skipped (see ``mixture_sizes``).
+_MIN_PER_COMPONENT = 100
 _LOG2PI = float(np.log(2 * np.pi))
 
 
@@ -237,12 +243,41 @@ class _MixtureFeatures:
         return resp, mean, var
 
 
+def _feature_mixture(x_train: np.ndarray, x_val: np.ndarray, sizes: Sequence[tuple[int, int]],
+                     rng: np.random.Generator, *, em_steps: int) -> tuple[GaussianMixture, list[dict], tuple[int, int]]:
+    """Fit every eligible (components, rank) candidate; keep the highest mean log-likelihood of ``x_val``.
+
+    A candidate with fewer than ``_MIN_PER_COMPONENT`` training images per component is skipped (its fit is
+    dominated by estimation noise, and the grid's cost grows with the components); if none is eligible, the one
+    with the fewest components is fitted alone, with its components cut to ``n // _MIN_PER_COMPONENT`` (at
+    least 1).
+    """
+    n = x_train.shape[0]
+    eligible = [s for s in sizes if n >= _MIN_PER_COMPONENT * s[0]]
+    if not eligible:
+        k_min, q_min = min(sizes, key=lambda s: s[0])
+        eligible = [(max(1, min(k_min, n // _MIN_PER_COMPONENT)), q_min)]
+    seeds = rng.integers(0, 2**31 - 1, size=len(eligible))
+    xtr, xva = x_train.astype(np.float64), x_val.astype(np.float64)
+    best, report = None, []
+    for (k, q), sd in zip(eligible, seeds):
+        t0 = time.perf_counter()
+        gm = fit_mixture(xtr, n_components=int(k), rank=int(q), seed=int(sd), em_steps=em_steps, kmeans="blas")
+        val = float(gm.logpdf(xva).mean())
+        report.append({"components": int(k), "rank": int(q), "fitted_components": int(gm.weights.size),
+                       "val_loglik": val, "fit_s": time.perf_counter() - t0})
+        if best is None or val > best[0]:
+            best = (val, gm, (int(k), int(q)))
+    return best[1], report, best[2]
+
+
 def predictive_cmi_grid(images: np.ndarray, *, times: Sequence[float] = PAPER_TIMES,
                         radii: Sequence[int] = PAPER_RADII, seed: int | None = 0, steps: int = 2500,
                         batch_size: int = 256, lr: float = 2e-3, hidden: int = 256, components: int = 8,
                         test_fraction: float = 0.2, full_fraction: float = 0.5,
                         baseline: GridBaseline = "linear", square_inputs: bool = True,
-                        features: GridFeatures = "mixture", mixture_size: tuple[int, int] = (30, 5),
+                        features: GridFeatures = "mixture",
+                        mixture_sizes: Sequence[tuple[int, int]] = FEATURE_CANDIDATES, mixture_em_steps: int = 8,
                         device: str | torch.device | None = None, amp: bool = True) -> CMIGrid:
     r"""Amortised predictive :math:`I(A:C\mid B_r)` of :math:`x_t` on every (t, r) with one training.
 
@@ -278,22 +313,27 @@ def predictive_cmi_grid(images: np.ndarray, *, times: Sequence[float] = PAPER_TI
         ``classical/information/README.md``).
     square_inputs : also feed the squares of the visible pixels (a second-order input map: log-likelihoods of
         Gaussian components with different variances are linear in x and x^2).
-    features : ``"mixture"``: fit a low-rank Gaussian mixture of ``mixture_size`` = (components, rank) to the
-        training images (:func:`~classical.information.references.fit_mixture`), carry it along the path exactly,
-        and give the network its conditional of :math:`x_{t,A}` given the visible region (responsibilities,
-        component means and variances, in the units of the standardised target) as inputs; the output density is
-        then the network's K components together with the fitted mixture's, whose weights get a learned offset
-        and whose scales a learned common factor (started at 99.9 % of the mass on the fitted mixture).  The
-        model family contains both the network alone and the fitted mixture's conditional.  Training does not
-        always keep the better of the two for every term (the runs on the K30 reference varied by 0.03 nats in
-        the full-context term), so at evaluation each (t, mask) term uses the trained density or the fitted
-        mixture's conditional alone, whichever has the lower cross-entropy on the validation images
+    features : ``"mixture"``: fit low-rank Gaussian mixtures to the training images
+        (:func:`~classical.information.references.fit_mixture`: k-means++, PPCA, ``mixture_em_steps`` EM steps),
+        keep the one of ``mixture_sizes`` with the highest log-likelihood of the validation images, carry it along
+        the path exactly, and give the network its conditional of :math:`x_{t,A}` given the visible region
+        (responsibilities, component means and variances, in the units of the standardised target) as inputs; the
+        output density is then the network's K components together with the fitted mixture's, whose weights get a
+        learned offset and whose scales a learned common factor (started at 99.9 % of the mass on the fitted
+        mixture).  The model family contains both the network alone and the fitted mixture's conditional.
+        Training does not always keep the better of the two for every term (the runs on the K30 reference varied
+        by 0.03 nats in the full-context term), so at evaluation each (t, mask) term uses the trained density or
+        the fitted mixture's conditional alone, whichever has the lower cross-entropy on the validation images
         (``diagnostics["term_uses_fitted_mixture"]``); the test images then score the chosen model.
-        ``"none"``: pixels only.  Defaults (linear baseline, squares, mixture features of a (30, 5) mixture, 2500
-        steps) are the best variant of the validation (``classical/information/README.md``: the mean of two
-        trainings has 9-15 of 15 and 10-12 of 13 qualifying cells within the goal's tolerance on the two mixture
-        references, single trainings 9-15 and 9-12; the lower held-out cross-entropy on 135 of 143 MNIST terms);
-        the goal (every qualifying cell) is missed at t <= 0.3, r <= 3, by up to 0.026 nats for one training.
+        ``"none"``: pixels only.  The defaults are the best variant of the validation
+        (``classical/information/README.md``).
+    mixture_sizes : (components, rank) candidates for the features (default :data:`FEATURE_CANDIDATES`).  A
+        candidate with fewer than 100 training images per component is skipped (with none left, the one with the
+        fewest components is used, its components cut to n_train // 100).  The held-out log-likelihood of the
+        clean validation images chooses: on both validation references it ranks the candidates as the excess
+        cross-entropy of their full-context conditional does, the quantity that biases the CMI
+        (``diagnostics["feature_candidates"]``).
+    mixture_em_steps : EM steps of each feature fit (k-means with ``kmeans="blas"``).
     device, amp : torch device (default CUDA when present), bf16 autocast on CUDA.
 
     Returns
@@ -304,8 +344,9 @@ def predictive_cmi_grid(images: np.ndarray, *, times: Sequence[float] = PAPER_TI
     Raises
     ------
     ValueError
-        Bad image shape, NaN, t outside [0, 1], r out of range, unknown ``baseline`` or ``features``, a bad
-        ``mixture_size``, or too few images for ``batch_size`` (or for fitting the mixture).
+        Bad image shape, NaN, t outside [0, 1], r out of range, unknown ``baseline`` or ``features``, bad
+        ``mixture_sizes`` or ``mixture_em_steps``, or too few images for ``batch_size`` (or for fitting the
+        mixture).
     """
     x0, side = _check_images(images)
     _check_grid(times, radii, side)
@@ -313,9 +354,15 @@ def predictive_cmi_grid(images: np.ndarray, *, times: Sequence[float] = PAPER_TI
         raise ValueError(f"baseline must be 'linear' or 'none', got {baseline!r}")
     if features not in ("none", "mixture"):
         raise ValueError(f"features must be 'none' or 'mixture', got {features!r}")
-    if (len(mixture_size) != 2 or any(int(v) != v for v in mixture_size) or mixture_size[0] < 1
-            or mixture_size[1] < 0):
-        raise ValueError(f"mixture_size must be (components >= 1, rank >= 0), got {mixture_size!r}")
+    try:
+        sizes = [tuple(s) for s in mixture_sizes]
+    except TypeError:
+        raise ValueError(f"mixture_sizes must be a sequence of (components, rank) pairs such as [(60, 5)], got "
+                         f"{mixture_sizes!r}") from None
+    if not sizes or any(len(s) != 2 or any(int(v) != v for v in s) or s[0] < 1 or s[1] < 0 for s in sizes):
+        raise ValueError(f"mixture_sizes must be one or more (components >= 1, rank >= 0) pairs, got {mixture_sizes!r}")
+    if int(mixture_em_steps) != mixture_em_steps or mixture_em_steps < 0:
+        raise ValueError(f"mixture_em_steps must be a non-negative integer, got {mixture_em_steps!r}")
     rng = np.random.default_rng(seed)
     n = x0.shape[0]
     perm = rng.permutation(n)
@@ -345,12 +392,12 @@ def predictive_cmi_grid(images: np.ndarray, *, times: Sequence[float] = PAPER_TI
     lin_c = torch.as_tensor(c_np, dtype=torch.float32, device=dev)
     lin_hl = torch.as_tensor(0.5 * np.log(v_np), dtype=torch.float32, device=dev)  # half log variance
     xtr = torch.as_tensor(x0[tr].reshape(-1, d), device=dev)
-    mix = None
+    mix, feature_report, chosen = None, [], None
     if features == "mixture":
-        k_mix, q_mix = mixture_size
         # its own child seed: the split, noise and batches stay those of features="none" (paired comparisons)
-        gm = fit_mixture(x0[tr].reshape(-1, d).astype(np.float64), n_components=int(k_mix), rank=int(q_mix),
-                         seed=np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0]))
+        gm, feature_report, chosen = _feature_mixture(x0[tr].reshape(-1, d), x0[va].reshape(-1, d), sizes,
+                                                      np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0]),
+                                                      em_steps=int(mixture_em_steps))
         mix = _MixtureFeatures(gm, times, masks_np, a_idx, dev)
     # fixed validation set for early stopping: every validation image at a random (t, mask), one noise draw
     vt = rng.integers(0, len(times), n_val)
@@ -478,7 +525,8 @@ def predictive_cmi_grid(images: np.ndarray, *, times: Sequence[float] = PAPER_TI
             "square_inputs": square_inputs, "features": features,
             "term_nll": term_nll.tolist()}
     if mix is not None:
-        diag["mixture_size"] = [int(mixture_size[0]), int(mixture_size[1])]
+        diag["mixture_size"] = list(chosen)
+        diag["feature_candidates"] = feature_report
         diag["term_uses_fitted_mixture"] = use_fitted.tolist()
     if linear:
         diag["linear_gaussian_cmi"] = (0.5 * (np.log(v_np[:, :-1]) - np.log(v_np[:, -1:]))).tolist()

@@ -182,10 +182,11 @@ def test_grid_rejects_bad_features():
     x = np.random.default_rng(0).random((400, 7, 7))
     with pytest.raises(ValueError, match="features must be"):
         predictive_cmi_grid(x, radii=(1,), times=(0.5,), features="pca")
-    with pytest.raises(ValueError, match="mixture_size"):
-        predictive_cmi_grid(x, radii=(1,), times=(0.5,), mixture_size=(0, 5))
-    with pytest.raises(ValueError, match="samples"):
-        predictive_cmi_grid(x, radii=(1,), times=(0.5,), mixture_size=(100, 5), steps=1)
+    for bad in ([(0, 5)], [], [(30, 5, 1)], [(30, -1)], (30, 5)):  # the last: one pair, not a sequence of pairs
+        with pytest.raises(ValueError, match="mixture_sizes"):
+            predictive_cmi_grid(x, radii=(1,), times=(0.5,), mixture_sizes=bad)
+    with pytest.raises(ValueError, match="mixture_em_steps"):
+        predictive_cmi_grid(x, radii=(1,), times=(0.5,), mixture_em_steps=-1)
 
 
 @pytest.mark.slow
@@ -200,7 +201,7 @@ def test_mixture_features_grid_matches_exact_and_beats_pixels_only():
     x0 = gm.sample(12000, seed=4).reshape(-1, 7, 7)
     times, radii = (0.1, 0.4), (1, 2)
     kw = dict(times=times, radii=radii, seed=0, steps=1500, hidden=128)
-    g = predictive_cmi_grid(x0, features="mixture", mixture_size=(5, 2), **kw)
+    g = predictive_cmi_grid(x0, features="mixture", mixture_sizes=[(5, 2)], **kw)
     plain = predictive_cmi_grid(x0, features="none", **kw)
     for i, t in enumerate(times):
         for k, r in enumerate(radii):
@@ -208,3 +209,24 @@ def test_mixture_features_grid_matches_exact_and_beats_pixels_only():
             assert abs(g.value[i, k] - ex.value) < 0.015 + 4 * np.hypot(g.stderr[i, k], ex.stderr), (t, r)
     tn, tp = np.asarray(g.diagnostics["term_nll"]), np.asarray(plain.diagnostics["term_nll"])
     assert np.all(tn <= tp + 0.005), tn - tp
+
+
+def test_feature_mixture_keeps_the_best_validation_likelihood_and_skips_small_fits():
+    """The grid's feature candidates: the kept fit is the one with the highest validation log-likelihood (the
+    planted (3, 2) over an under-sized (1, 0)); a candidate with fewer than 100 training images per component is
+    skipped; with none eligible the one with the fewest components is used, cut to 100 images per component."""
+    from classical.information.grid import _feature_mixture
+
+    rng = np.random.default_rng(5)
+    x = _small_mixture(rng).sample(2000, seed=6)
+    xtr, xva = x[:1500], x[1500:]
+    fit, report, chosen = _feature_mixture(xtr, xva, [(1, 0), (3, 2)], np.random.default_rng(0), em_steps=2)
+    vals = [r["val_loglik"] for r in report]
+    assert chosen == (3, 2) and vals[1] > vals[0] + 1.0, report
+    assert fit.logpdf(xva).mean() == pytest.approx(vals[1])
+    _, report, chosen = _feature_mixture(xtr, xva, [(20, 1), (3, 2)], np.random.default_rng(0), em_steps=0)
+    assert chosen == (3, 2) and [(r["components"], r["rank"]) for r in report] == [(3, 2)]
+    _, report, chosen = _feature_mixture(xtr, xva, [(30, 1), (20, 2)], np.random.default_rng(0), em_steps=0)
+    assert chosen == (15, 2) and len(report) == 1
+    _, report, chosen = _feature_mixture(xtr[:50], xva, [(30, 1)], np.random.default_rng(0), em_steps=0)
+    assert chosen == (1, 1) and report[0]["fitted_components"] == 1
