@@ -436,16 +436,16 @@ def _kmeans_blas(x: np.ndarray, k: int, rng: np.random.Generator, *, iters: int)
         i = int(rng.choice(n, p=d2 / total)) if total > 0 else int(rng.integers(n))
         centres[j] = x[i]
         d2 = np.minimum(d2, np.maximum(x2 - 2.0 * (x @ centres[j]) + x2[i], 0.0))
-    rows = np.arange(n)
-    for it in range(iters + 1):
-        lab = np.argmin(np.einsum("kd,kd->k", centres, centres)[None] - 2.0 * (x @ centres.T), axis=1)
-        if it == iters:
-            return lab
-        onehot = scipy.sparse.csr_matrix((np.ones(n), (lab, rows)), shape=(k, n))
+    def nearest() -> np.ndarray:
+        return np.argmin(np.einsum("kd,kd->k", centres, centres)[None] - 2.0 * (x @ centres.T), axis=1)
+
+    for _ in range(iters):
+        lab = nearest()
         cnt = np.bincount(lab, minlength=k)
         full = cnt > 0
-        centres[full] = (onehot @ x)[full] / cnt[full, None]
-    return lab
+        sums = scipy.sparse.csr_matrix((np.ones(n), (lab, np.arange(n))), shape=(k, n)) @ x
+        centres[full] = sums[full] / cnt[full, None]
+    return nearest()
 
 
 def _mfa_em_step(gm: GaussianMixture, x: np.ndarray, *, min_var: float,
